@@ -1,0 +1,58 @@
+# Every target installs what it needs: a virtualenv built from the committed uv.lock.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install run test test-unit test-integration test-e2e lint typecheck fmt check bench seed worker clean
+
+install: $(VENV)/.installed
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+run: install  ## the service on http://127.0.0.1:8000 with embedded defaults
+	$(BIN)/fundraising serve --reload
+
+worker: install  ## the production worker (needs FUNDRAISING_BROKER_URL)
+	$(BIN)/fundraising worker
+
+seed: install  ## realistic test data in the configured database
+	$(BIN)/fundraising generate-test-data
+
+test: install lint typecheck  ## everything: lint, types, unit, integration and end-to-end tests
+	$(BIN)/pytest --cov=fundraising --cov-report=term:skip-covered
+
+test-unit: install
+	$(BIN)/pytest tests/unit
+
+test-integration: install
+	$(BIN)/pytest tests/integration
+
+test-e2e: install
+	$(BIN)/pytest tests/e2e
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+fmt: install
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .coverage var

@@ -1,0 +1,1 @@
+"""Fundraising: group money collections with a hexagonal core."""

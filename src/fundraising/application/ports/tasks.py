@@ -1,0 +1,51 @@
+"""Background tasks: what the core asks to be done later, and the queue that carries it."""
+
+from __future__ import annotations
+
+import enum
+from typing import Protocol
+
+from attrs import frozen
+
+
+class EmailKind(enum.StrEnum):
+    COLLECT_CREATED = "collect_created"
+    DONATION_THANKS = "donation_thanks"
+    DONATION_RECEIVED = "donation_received"
+
+
+@frozen
+class SendEmail:
+    """Send one e-mail; `subject_id` is the collect (created) or the payment (donations)."""
+
+    kind: EmailKind
+    subject_id: int
+
+
+@frozen
+class ProcessCover:
+    """Turn the uploaded `source` of a collect's cover into its published image."""
+
+    collect_id: int
+    source: str
+
+
+Task = SendEmail | ProcessCover
+
+
+@frozen
+class OutboxMessage:
+    """A task recorded in the outbox in the same transaction as the write that asked for it."""
+
+    id: int
+    task: Task
+
+
+class TaskQueueUnavailable(Exception):
+    """The broker did not accept the message; the outbox keeps it for a later relay."""
+
+
+class TaskQueue(Protocol):
+    def publish(self, message: OutboxMessage) -> None:
+        """Hand a committed outbox message to the workers, or raise `TaskQueueUnavailable`."""
+        ...

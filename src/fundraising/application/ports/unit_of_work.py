@@ -1,0 +1,121 @@
+"""The write side: repositories and the unit of work that makes their changes one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from fundraising.application.ports.tasks import OutboxMessage, Task
+from fundraising.domain.collect import Collect
+from fundraising.domain.payment import Payment
+from fundraising.domain.user import User
+
+
+class DuplicateUser(Exception):
+    """The username or e-mail is taken; `field` says which."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+class DuplicateTransaction(Exception):
+    """A payment with this transaction id exists already (found by the unique constraint)."""
+
+
+class CollectClosed(Exception):
+    """The collect stopped accepting donations before this one could be counted."""
+
+
+class UserRepository(Protocol):
+    def add(self, user: User) -> User:
+        """Insert and assign the id; raise `DuplicateUser` on a taken username or e-mail."""
+        ...
+
+    def get(self, user_id: int) -> User | None: ...
+
+    def by_username(self, username: str) -> User | None: ...
+
+
+class CollectRepository(Protocol):
+    def add(self, collect: Collect) -> Collect: ...
+
+    def get(self, collect_id: int) -> Collect | None: ...
+
+    def save(self, collect: Collect) -> None:
+        """Write the fields a user may change and the cover; never the counters."""
+        ...
+
+    def delete(self, collect_id: int) -> None: ...
+
+    def has_payments(self, collect_id: int) -> bool: ...
+
+
+class PaymentRepository(Protocol):
+    def add_donation(self, payment: Payment, *, now: datetime) -> Payment:
+        """Count a completed donation into its collect, then insert it; one atomic step.
+
+        The collect's counters are incremented in the database, only while it still accepts
+        donations at `now` (else `CollectClosed`); a used transaction id raises
+        `DuplicateTransaction`. The caller's transaction must be rolled back after either.
+        """
+        ...
+
+    def get(self, payment_id: int) -> Payment | None: ...
+
+    def by_transaction_id(self, transaction_id: str) -> Payment | None: ...
+
+
+class Outbox(Protocol):
+    def add(self, task: Task) -> OutboxMessage: ...
+
+    def unpublished(self, *, created_before: datetime, limit: int) -> Sequence[OutboxMessage]:
+        """Messages not yet handed to the queue nor finished, oldest first."""
+        ...
+
+    def mark_published(self, ids: Sequence[int], *, now: datetime) -> None: ...
+
+    def claim(self, message_id: int, *, now: datetime, lease_seconds: int) -> bool:
+        """Take a message for execution: False if it is finished or another worker holds it."""
+        ...
+
+    def release(self, message_id: int) -> None:
+        """Give a claimed message back after a failed attempt."""
+        ...
+
+    def finish(self, message_id: int, *, now: datetime) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: leave the `with` block without `commit()` and nothing happened."""
+
+    users: UserRepository
+    collects: CollectRepository
+    payments: PaymentRepository
+    outbox: Outbox
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def enqueue(self, task: Task) -> None:
+        """Record a task in the outbox, within this transaction; it is published after commit."""
+        ...
+
+    def commit(self) -> None:
+        """Commit, then publish the enqueued tasks and run the `after_commit` effects."""
+        ...
+
+    def after_commit(self, effect: Callable[[], None]) -> None:
+        """Run `effect` once this transaction has committed; never if it rolls back."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

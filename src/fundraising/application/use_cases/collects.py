@@ -1,0 +1,220 @@
+"""Collects: open, change, delete, read, list, and read a collect's feed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from attrs import evolve, field, frozen
+
+from fundraising.application.errors import AuthenticationFailed, FieldError, NotFound
+from fundraising.application.pagination import PageRequest, existing
+from fundraising.application.ports.cache import Cache
+from fundraising.application.ports.clock import Clock
+from fundraising.application.ports.queries import CollectFilter, CollectQueries
+from fundraising.application.ports.tasks import EmailKind, ProcessCover, SendEmail
+from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from fundraising.application.unit_of_work import in_transaction
+from fundraising.application.use_cases.covers import Covers, StagedUpload, Upload
+from fundraising.application.views import CollectDetail, CollectView, FeedEntry, Page
+from fundraising.domain.collect import UNSET, Collect, Occasion, Unset
+from fundraising.domain.errors import FieldErrors
+from fundraising.domain.money import Money
+
+
+@frozen
+class CollectFields:
+    """The writable fields of a collect: UNSET leaves a field alone; `cover=None` removes it.
+
+    `rejected` carries the fields the edge could not even convert, so that one answer names
+    every invalid field, and only after the existence and permission checks.
+    """
+
+    title: str | Unset = UNSET
+    occasion: Occasion | Unset = UNSET
+    description: str | Unset = UNSET
+    goal_amount: Money | Unset | None = UNSET
+    end_date: datetime | Unset | None = UNSET
+    is_active: bool | Unset = UNSET
+    cover: Upload | Unset | None = UNSET
+    rejected: tuple[FieldError, ...] = field(default=(), kw_only=True)
+
+
+@frozen
+class NewCollect:
+    author_id: int
+    fields: CollectFields
+
+
+@frozen
+class CollectChange:
+    collect_id: int
+    actor_id: int
+    fields: CollectFields
+
+
+@frozen
+class CollectDeletion:
+    collect_id: int
+    actor_id: int
+
+
+def _changed(uow: UnitOfWork, cache: Cache, collect_id: int) -> None:
+    uow.after_commit(lambda: cache.collect_changed(collect_id))
+
+
+def _own_collect(uow: UnitOfWork, collect_id: int, actor_id: int) -> Collect:
+    """The collect, checked for existence (404) and then authorship (403)."""
+    collect = uow.collects.get(collect_id)
+    if collect is None:
+        raise NotFound("No collect with this id.")
+    collect.ensure_changeable_by(actor_id)
+    return collect
+
+
+def _attach(
+    uow: UnitOfWork,
+    collect: Collect,
+    cover: Upload | Unset | None,
+    staged: StagedUpload,
+    now: datetime,
+) -> tuple[str, ...]:
+    """Apply a cover change to a saved collect; returns the files it makes obsolete."""
+    if isinstance(cover, Unset):
+        return ()
+    if cover is None:
+        return collect.remove_cover(now)
+    assert collect.id is not None
+    source = staged.store(cover)
+    obsolete = collect.attach_cover(source, now)
+    uow.enqueue(ProcessCover(collect.id, source))
+    return obsolete
+
+
+@frozen
+class CreateCollect:
+    uow_factory: UnitOfWorkFactory
+    covers: Covers
+    cache: Cache
+    clock: Clock
+
+    def __call__(self, new: NewCollect) -> CollectDetail:
+        fields = new.fields
+        errors = FieldErrors(fields.rejected)
+        if isinstance(fields.title, Unset) and "title" not in errors:
+            errors.add("title", "This field is required.")
+        self.covers.check(fields.cover, errors)
+        now = self.clock.now()
+        collect = Collect.open(
+            author_id=new.author_id,
+            title="" if isinstance(fields.title, Unset) else fields.title,
+            occasion=Occasion.OTHER if isinstance(fields.occasion, Unset) else fields.occasion,
+            description="" if isinstance(fields.description, Unset) else fields.description,
+            goal=None if isinstance(fields.goal_amount, Unset) else fields.goal_amount,
+            end_date=None if isinstance(fields.end_date, Unset) else fields.end_date,
+            now=now,
+            errors=errors,
+        )
+
+        def create(uow: UnitOfWork, staged: StagedUpload) -> CollectDetail:
+            author = uow.users.get(new.author_id)
+            if author is None:
+                raise AuthenticationFailed("The user of this token no longer exists.")
+            added = uow.collects.add(evolve(collect))
+            assert added.id is not None
+            _attach(uow, added, fields.cover, staged, now)
+            uow.collects.save(added)
+            uow.enqueue(SendEmail(EmailKind.COLLECT_CREATED, added.id))
+            _changed(uow, self.cache, added.id)
+            uow.commit()
+            return CollectDetail(CollectView.of(added, author_name=author.display_name), ())
+
+        with self.covers.staging() as staged:
+            return in_transaction(self.uow_factory, lambda uow: create(uow, staged))
+
+
+@frozen
+class UpdateCollect:
+    uow_factory: UnitOfWorkFactory
+    queries: CollectQueries
+    covers: Covers
+    cache: Cache
+    clock: Clock
+
+    def __call__(self, change: CollectChange) -> CollectDetail:
+        fields = change.fields
+
+        def update(uow: UnitOfWork, staged: StagedUpload) -> None:
+            collect = _own_collect(uow, change.collect_id, change.actor_id)
+            now = self.clock.now()
+            errors = FieldErrors(fields.rejected)
+            self.covers.check(fields.cover, errors)
+            collect.change(
+                now=now,
+                title=fields.title,
+                occasion=fields.occasion,
+                description=fields.description,
+                goal=fields.goal_amount,
+                end_date=fields.end_date,
+                is_active=fields.is_active,
+                errors=errors,
+            )
+            obsolete = _attach(uow, collect, fields.cover, staged, now)
+            uow.collects.save(collect)
+            self.covers.delete_after_commit(uow, obsolete)
+            _changed(uow, self.cache, change.collect_id)
+            uow.commit()
+
+        with self.covers.staging() as staged:
+            in_transaction(self.uow_factory, lambda uow: update(uow, staged))
+        detail = self.queries.detail(change.collect_id)
+        if detail is None:
+            raise NotFound("No collect with this id.")
+        return detail
+
+
+@frozen
+class DeleteCollect:
+    uow_factory: UnitOfWorkFactory
+    covers: Covers
+    cache: Cache
+
+    def __call__(self, deletion: CollectDeletion) -> None:
+        def delete(uow: UnitOfWork) -> None:
+            collect = _own_collect(uow, deletion.collect_id, deletion.actor_id)
+            collect.ensure_deletable(has_payments=uow.collects.has_payments(deletion.collect_id))
+            uow.collects.delete(deletion.collect_id)
+            self.covers.delete_after_commit(uow, collect.cover.files)
+            _changed(uow, self.cache, deletion.collect_id)
+            uow.commit()
+
+        in_transaction(self.uow_factory, delete)
+
+
+@frozen
+class GetCollect:
+    queries: CollectQueries
+
+    def __call__(self, collect_id: int) -> CollectDetail:
+        detail = self.queries.detail(collect_id)
+        if detail is None:
+            raise NotFound("No collect with this id.")
+        return detail
+
+
+@frozen
+class ListCollects:
+    queries: CollectQueries
+
+    def __call__(self, filters: CollectFilter, page: PageRequest) -> Page[CollectView]:
+        return existing(self.queries.list(filters, page))
+
+
+@frozen
+class ListFeed:
+    queries: CollectQueries
+
+    def __call__(self, collect_id: int, page: PageRequest) -> Page[FeedEntry]:
+        feed = self.queries.feed(collect_id, page)
+        if feed is None:
+            raise NotFound("No collect with this id.")
+        return existing(feed)

@@ -1,0 +1,128 @@
+"""Cover pictures: checking and staging uploads, and processing them in the background."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
+
+from attrs import define, frozen
+
+from fundraising.application.ports.cache import Cache
+from fundraising.application.ports.clock import Clock
+from fundraising.application.ports.files import FileStorage, ImageProcessor, InvalidImage
+from fundraising.application.ports.tasks import ProcessCover
+from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from fundraising.application.unit_of_work import in_transaction
+from fundraising.domain.collect import Unset
+from fundraising.domain.errors import FieldErrors
+
+log = logging.getLogger(__name__)
+UPLOAD_FOLDER = "uploads"
+COVER_FOLDER = "covers"
+
+
+@frozen(eq=False)
+class Upload:
+    """An uploaded file; the edge has already limited its size."""
+
+    file: BinaryIO
+
+
+@define
+class StagedUpload:
+    """An upload written to storage at most once, for a transaction that may yet fail."""
+
+    storage: FileStorage
+    key: str | None = None
+
+    def store(self, upload: Upload) -> str:
+        if self.key is None:
+            upload.file.seek(0)
+            self.key = self.storage.save(upload.file, folder=UPLOAD_FOLDER, suffix=".upload")
+        return self.key
+
+
+@frozen
+class Covers:
+    """What the collect use cases need of files: check, stage, and delete after commit."""
+
+    storage: FileStorage
+    images: ImageProcessor
+
+    def check(self, cover: Upload | Unset | None, errors: FieldErrors) -> None:
+        if isinstance(cover, Upload):
+            cover.file.seek(0)
+            try:
+                self.images.check(cover.file)
+            except InvalidImage as invalid:
+                errors.add("cover", str(invalid))
+
+    @contextmanager
+    def staging(self) -> Iterator[StagedUpload]:
+        """Yield a stager; whatever it stored is deleted again if the block raises."""
+        staged = StagedUpload(self.storage)
+        try:
+            yield staged
+        except BaseException:
+            if staged.key:
+                self.storage.delete(staged.key)
+            raise
+
+    def delete_after_commit(self, uow: UnitOfWork, keys: tuple[str, ...]) -> None:
+        for key in keys:
+            uow.after_commit(lambda key=key: self.storage.delete(key))  # type: ignore[misc]
+
+
+@frozen
+class ProcessCoverTask:
+    """Make the published image of an upload; idempotent, and a superseded upload is left alone."""
+
+    uow_factory: UnitOfWorkFactory
+    storage: FileStorage
+    images: ImageProcessor
+    cache: Cache
+    clock: Clock
+
+    def __call__(self, task: ProcessCover) -> None:
+        with self.uow_factory() as uow:
+            collect = uow.collects.get(task.collect_id)
+        if collect is None or collect.cover.source != task.source:
+            return
+        try:
+            image: bytes | None = self.images.make_cover(self.storage.read(task.source))
+        except (InvalidImage, FileNotFoundError) as error:
+            log.warning("cover %s of collect %s failed: %s", task.source, task.collect_id, error)
+            image = None
+        key = self._store(image)
+        try:
+            self._record(task, key)
+        except BaseException:
+            if key:
+                self.storage.delete(key)
+            raise
+
+    def give_up(self, task: ProcessCover) -> None:
+        """Called when retries are exhausted: the cover ends `failed`, never stuck `processing`."""
+        self._record(task, None)
+
+    def _store(self, image: bytes | None) -> str | None:
+        if image is None:
+            return None
+        return self.storage.save(io.BytesIO(image), folder=COVER_FOLDER, suffix=".jpg")
+
+    def _record(self, task: ProcessCover, key: str | None) -> None:
+        def record(uow: UnitOfWork) -> None:
+            collect = uow.collects.get(task.collect_id)
+            if collect is None or not collect.finish_cover(task.source, key, self.clock.now()):
+                if key:
+                    self.storage.delete(key)
+                return
+            uow.collects.save(collect)
+            uow.after_commit(lambda: self.storage.delete(task.source))
+            uow.after_commit(lambda: self.cache.collect_changed(task.collect_id))
+            uow.commit()
+
+        in_transaction(self.uow_factory, record)

@@ -1,0 +1,83 @@
+"""The outbox: relay committed tasks to the queue, and run each one at most once to completion."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from attrs import frozen
+
+from fundraising.application.ports.clock import Clock
+from fundraising.application.ports.tasks import (
+    OutboxMessage,
+    Task,
+    TaskQueue,
+    TaskQueueUnavailable,
+)
+from fundraising.application.ports.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+RELAY_GRACE = timedelta(seconds=10)
+RELAY_BATCH = 500
+CLAIM_LEASE_SECONDS = 300
+
+
+@frozen
+class RelayOutbox:
+    """Publish messages whose publication after commit did not happen (broker down, crash)."""
+
+    uow_factory: UnitOfWorkFactory
+    queue: TaskQueue
+    clock: Clock
+
+    def __call__(self) -> int:
+        now = self.clock.now()
+        with self.uow_factory() as uow:
+            waiting = uow.outbox.unpublished(created_before=now - RELAY_GRACE, limit=RELAY_BATCH)
+        published = []
+        for message in waiting:
+            try:
+                self.queue.publish(message)
+            except TaskQueueUnavailable:
+                log.warning("task queue still unavailable; %d messages wait", len(waiting))
+                break
+            published.append(message.id)
+        if published:
+            with self.uow_factory() as uow:
+                uow.outbox.mark_published(published, now=now)
+                uow.commit()
+        return len(published)
+
+
+@frozen
+class RunTask:
+    """Execute an outbox message's task unless it already ran; a failure leaves it to a retry."""
+
+    uow_factory: UnitOfWorkFactory
+    handlers: Mapping[type[Any], Callable[[Any], None]]
+    clock: Clock
+
+    def __call__(self, message: OutboxMessage) -> None:
+        with self.uow_factory() as uow:
+            claimed = uow.outbox.claim(
+                message.id, now=self.clock.now(), lease_seconds=CLAIM_LEASE_SECONDS
+            )
+            uow.commit()
+        if not claimed:
+            log.info("outbox message %s already done or running elsewhere; skipped", message.id)
+            return
+        try:
+            self._handler(message.task)(message.task)
+        except BaseException:
+            with self.uow_factory() as uow:
+                uow.outbox.release(message.id)
+                uow.commit()
+            raise
+        with self.uow_factory() as uow:
+            uow.outbox.finish(message.id, now=self.clock.now())
+            uow.commit()
+
+    def _handler(self, task: Task) -> Callable[[Any], None]:
+        return self.handlers[type(task)]

@@ -1,0 +1,136 @@
+"""Read models: what the use cases return, shaped for the contract, free of entities."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from attrs import frozen
+
+from fundraising.domain.collect import Collect, CoverStatus, Occasion
+from fundraising.domain.money import Money
+from fundraising.domain.payment import Payment, PaymentStatus
+from fundraising.domain.user import User
+
+T = TypeVar("T")
+
+
+@frozen
+class UserView:
+    id: int
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+
+    @classmethod
+    def of(cls, user: User) -> UserView:
+        assert user.id is not None
+        return cls(user.id, user.username, user.email, user.first_name, user.last_name)
+
+
+@frozen
+class CollectView:
+    id: int
+    title: str
+    occasion: Occasion
+    description: str
+    goal_amount: Money | None
+    collected_amount: Money
+    donors_count: int
+    donations_count: int
+    progress: Decimal | None
+    start_date: datetime
+    end_date: datetime | None
+    is_active: bool
+    created_by: int
+    author_name: str
+    cover_image: str | None
+    cover_status: CoverStatus
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, collect: Collect, *, author_name: str) -> CollectView:
+        assert collect.id is not None
+        return cls(
+            id=collect.id,
+            title=collect.title,
+            occasion=collect.occasion,
+            description=collect.description,
+            goal_amount=collect.goal,
+            collected_amount=collect.collected,
+            donors_count=collect.donors_count,
+            donations_count=collect.donations_count,
+            progress=collect.progress,
+            start_date=collect.start_date,
+            end_date=collect.end_date,
+            is_active=collect.is_active,
+            created_by=collect.author_id,
+            author_name=author_name,
+            cover_image=collect.cover.image,
+            cover_status=collect.cover.status,
+            created_at=collect.created_at,
+            updated_at=collect.updated_at,
+        )
+
+
+@frozen
+class FeedEntry:
+    amount: Money
+    payment_date: datetime
+    donor_name: str
+
+
+@frozen
+class CollectDetail:
+    collect: CollectView
+    payments: tuple[FeedEntry, ...]
+
+
+@frozen
+class PaymentView:
+    id: int
+    collect: int
+    amount: Money
+    status: PaymentStatus
+    transaction_id: str
+    payment_date: datetime
+    is_anonymous: bool
+    comment: str | None
+    metadata: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, payment: Payment) -> PaymentView:
+        assert payment.id is not None
+        return cls(
+            id=payment.id,
+            collect=payment.collect_id,
+            amount=payment.amount,
+            status=payment.status,
+            transaction_id=payment.transaction_id,
+            payment_date=payment.payment_date,
+            is_anonymous=payment.is_anonymous,
+            comment=payment.comment,
+            metadata=payment.metadata,
+        )
+
+
+@frozen
+class Page(Generic[T]):
+    """One page of a list; `number` counts from 1."""
+
+    items: Sequence[T]
+    count: int
+    number: int
+    size: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * self.size < self.count
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1

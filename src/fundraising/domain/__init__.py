@@ -1,0 +1,1 @@
+"""The pure core: entities, value objects and the rules they enforce (stdlib and attrs only)."""

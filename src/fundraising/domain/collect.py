@@ -1,0 +1,221 @@
+"""Collects: a money collection for an occasion, its rules and its cover picture."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from attrs import define, field, frozen
+
+from fundraising.domain.errors import (
+    Conflict,
+    FieldErrors,
+    InvalidValue,
+    PermissionDenied,
+)
+from fundraising.domain.money import Money
+
+TITLE_MAX = 255
+DESCRIPTION_MAX = 10_000
+_TENTH = Decimal("0.1")
+
+
+class Occasion(enum.StrEnum):
+    BIRTHDAY = "birthday"
+    WEDDING = "wedding"
+    NEW_YEAR = "new_year"
+    OTHER = "other"
+
+
+class CoverStatus(enum.StrEnum):
+    NONE = "none"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class Unset(enum.Enum):
+    """Marks a field a change request leaves alone (distinct from an explicit null)."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
+
+
+@frozen
+class Cover:
+    """The cover picture's state: an uploaded `source` awaiting processing, or a ready `image`."""
+
+    status: CoverStatus = CoverStatus.NONE
+    image: str | None = None
+    source: str | None = None
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return tuple(key for key in (self.image, self.source) if key)
+
+
+def parse_title(value: str) -> str:
+    title = value.strip()
+    if not title:
+        raise InvalidValue("May not be blank.")
+    if len(title) > TITLE_MAX:
+        raise InvalidValue(f"Must be at most {TITLE_MAX} characters long.")
+    return title
+
+
+def parse_description(value: str) -> str:
+    if len(value) > DESCRIPTION_MAX:
+        raise InvalidValue(f"Must be at most {DESCRIPTION_MAX} characters long.")
+    return value
+
+
+def check_end_date(end_date: datetime | None, now: datetime) -> datetime | None:
+    if end_date is not None and end_date <= now:
+        raise InvalidValue("Must be in the future.")
+    return end_date
+
+
+def progress(collected: Money, goal: Money | None) -> Decimal | None:
+    """Collected as a percentage of the goal, to one decimal; may pass 100; None without a goal."""
+    if goal is None:
+        return None
+    return (collected.amount * 100 / goal.amount).quantize(_TENTH, rounding=ROUND_HALF_UP)
+
+
+@define(eq=False)
+class Collect:
+    id: int | None
+    author_id: int
+    title: str
+    occasion: Occasion
+    description: str
+    goal: Money | None
+    start_date: datetime
+    end_date: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    is_active: bool = True
+    cover: Cover = field(factory=Cover)
+    collected: Money = field(factory=Money.zero)
+    donations_count: int = 0
+    donors_count: int = 0
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        author_id: int,
+        title: str,
+        occasion: Occasion,
+        description: str,
+        goal: Money | None,
+        end_date: datetime | None,
+        now: datetime,
+        errors: FieldErrors | None = None,
+    ) -> Collect:
+        """A new, active collect; every invalid field is reported at once (with `errors`)."""
+        errors = errors or FieldErrors()
+        checked_title = errors.check("title", lambda: parse_title(title))
+        errors.check("description", lambda: parse_description(description))
+        errors.check("end_date", lambda: check_end_date(end_date, now))
+        errors.raise_if_any()
+        assert checked_title is not None
+        return cls(
+            id=None,
+            author_id=author_id,
+            title=checked_title,
+            occasion=occasion,
+            description=description,
+            goal=goal,
+            start_date=now,
+            end_date=end_date,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def change(
+        self,
+        *,
+        now: datetime,
+        title: str | Unset = UNSET,
+        occasion: Occasion | Unset = UNSET,
+        description: str | Unset = UNSET,
+        goal: Money | Unset | None = UNSET,
+        end_date: datetime | Unset | None = UNSET,
+        is_active: bool | Unset = UNSET,
+        errors: FieldErrors | None = None,
+    ) -> None:
+        """Apply the given fields; all or nothing, every invalid field reported at once."""
+        errors = errors or FieldErrors()
+        if isinstance(title, str):
+            new_title = title
+            title = errors.check("title", lambda: parse_title(new_title)) or title
+        if isinstance(description, str):
+            new_description = description
+            errors.check("description", lambda: parse_description(new_description))
+        if not isinstance(end_date, Unset):
+            new_end = end_date
+            errors.check("end_date", lambda: check_end_date(new_end, now))
+        errors.raise_if_any()
+        if not isinstance(title, Unset):
+            self.title = title
+        if not isinstance(occasion, Unset):
+            self.occasion = occasion
+        if not isinstance(description, Unset):
+            self.description = description
+        if not isinstance(goal, Unset):
+            self.goal = goal
+        if not isinstance(end_date, Unset):
+            self.end_date = end_date
+        if not isinstance(is_active, Unset):
+            self.is_active = is_active
+        self.updated_at = now
+
+    def accepts_donations(self, now: datetime) -> bool:
+        """Open while active and strictly before its end date."""
+        return self.is_active and (self.end_date is None or now < self.end_date)
+
+    def ensure_accepts_donations(self, now: datetime) -> None:
+        if not self.is_active:
+            raise Conflict("This collect is inactive and does not accept donations.")
+        if not self.accepts_donations(now):
+            raise Conflict("This collect has ended and does not accept donations.")
+
+    def ensure_changeable_by(self, user_id: int) -> None:
+        if user_id != self.author_id:
+            raise PermissionDenied("Only the author of this collect may change or delete it.")
+
+    def ensure_deletable(self, *, has_payments: bool) -> None:
+        if has_payments:
+            raise Conflict(
+                "This collect has payments and cannot be deleted; deactivate it instead "
+                '(PATCH with "is_active": false).'
+            )
+
+    @property
+    def progress(self) -> Decimal | None:
+        return progress(self.collected, self.goal)
+
+    def attach_cover(self, source: str, now: datetime) -> tuple[str, ...]:
+        """Start processing a new upload; returns the files the old cover leaves behind."""
+        obsolete = self.cover.files
+        self.cover = Cover(CoverStatus.PROCESSING, source=source)
+        self.updated_at = now
+        return obsolete
+
+    def remove_cover(self, now: datetime) -> tuple[str, ...]:
+        obsolete = self.cover.files
+        self.cover = Cover()
+        self.updated_at = now
+        return obsolete
+
+    def finish_cover(self, source: str, image: str | None, now: datetime) -> bool:
+        """Record how processing `source` ended (image None: failed); False if it was superseded."""
+        if self.cover.source != source:
+            return False
+        self.cover = Cover(CoverStatus.READY, image=image) if image else Cover(CoverStatus.FAILED)
+        self.updated_at = now
+        return True

@@ -1,0 +1,137 @@
+"""Payments: donations to a collect, who may see them and how donors are named in a feed."""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from attrs import define
+
+from fundraising.domain.errors import FieldErrors, InvalidValue
+from fundraising.domain.money import Money
+from fundraising.domain.user import ANONYMOUS, User
+
+MIN_DONATION = Money.of("1.00")
+MAX_DONATION = Money.of("10000000.00")
+TRANSACTION_ID_MAX = 255
+COMMENT_MAX = 500
+METADATA_MAX_BYTES = 4096
+METADATA_MAX_DEPTH = 32
+
+_TRANSACTION_ID = re.compile(rf"[\x21-\x7e]{{1,{TRANSACTION_ID_MAX}}}")
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+def check_donation_amount(amount: Money) -> Money:
+    if not MIN_DONATION <= amount <= MAX_DONATION:
+        raise InvalidValue(f"Must be from {MIN_DONATION} to {MAX_DONATION}.")
+    return amount
+
+
+def parse_transaction_id(value: str) -> str:
+    if not _TRANSACTION_ID.fullmatch(value):
+        raise InvalidValue(
+            f"Must be 1 to {TRANSACTION_ID_MAX} printable ASCII characters without spaces."
+        )
+    return value
+
+
+def parse_comment(value: str | None) -> str | None:
+    if value is not None and len(value) > COMMENT_MAX:
+        raise InvalidValue(f"Must be at most {COMMENT_MAX} characters long.")
+    return value
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, Mapping):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+def parse_metadata(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A JSON object of at most 4 KiB (compact UTF-8) nested at most 32 levels deep."""
+    if value is None:
+        return None
+    if _depth(value) > METADATA_MAX_DEPTH:
+        raise InvalidValue(f"Must be nested at most {METADATA_MAX_DEPTH} levels deep.")
+    try:
+        encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        raise InvalidValue("Must be a JSON object of finite numbers, strings and lists.") from None
+    if len(encoded.encode()) > METADATA_MAX_BYTES:
+        raise InvalidValue(f"Must be at most {METADATA_MAX_BYTES} bytes as compact JSON.")
+    return dict(value)
+
+
+def donor_name(*, is_anonymous: bool, payer: User | None) -> str:
+    """How a payment's donor appears in a public feed."""
+    if is_anonymous or payer is None:
+        return ANONYMOUS
+    return payer.display_name
+
+
+@define(eq=False)
+class Payment:
+    id: int | None
+    collect_id: int
+    payer_id: int | None
+    amount: Money
+    status: PaymentStatus
+    transaction_id: str
+    payment_date: datetime
+    is_anonymous: bool = False
+    comment: str | None = None
+    metadata: dict[str, Any] | None = None
+
+    @classmethod
+    def donation(
+        cls,
+        *,
+        collect_id: int,
+        payer_id: int,
+        amount: Money,
+        transaction_id: str,
+        is_anonymous: bool,
+        comment: str | None,
+        metadata: Mapping[str, Any] | None,
+        now: datetime,
+        errors: FieldErrors | None = None,
+    ) -> Payment:
+        """A completed donation; every invalid field is reported at once."""
+        errors = errors or FieldErrors()
+        errors.check("amount", lambda: check_donation_amount(amount))
+        errors.check("transaction_id", lambda: parse_transaction_id(transaction_id))
+        errors.check("comment", lambda: parse_comment(comment))
+        checked_metadata = errors.check("metadata", lambda: parse_metadata(metadata))
+        errors.raise_if_any()
+        return cls(
+            id=None,
+            collect_id=collect_id,
+            payer_id=payer_id,
+            amount=amount,
+            status=PaymentStatus.COMPLETED,
+            transaction_id=transaction_id,
+            payment_date=now,
+            is_anonymous=is_anonymous,
+            comment=comment,
+            metadata=checked_metadata,
+        )
+
+    def is_visible_to(self, user_id: int, *, collect_author_id: int) -> bool:
+        """Its payer and the collect's author may see a payment; nobody else."""
+        return user_id in (self.payer_id, collect_author_id)
+
+    def is_retry_of(self, *, payer_id: int, collect_id: int, amount: Money) -> bool:
+        """Whether a donation with this payment's transaction id is the same donation sent again."""
+        return (self.payer_id, self.collect_id, self.amount) == (payer_id, collect_id, amount)

@@ -1,0 +1,1 @@
+"""The `fundraising` admin command line."""

@@ -1,0 +1,472 @@
+"""In-memory fakes of every port: written once, shared by the unit tests."""
+
+from __future__ import annotations
+
+import copy
+import io
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, BinaryIO, Self
+
+from attrs import define, evolve, field
+
+from fundraising.application.errors import AuthenticationFailed
+from fundraising.application.pagination import PageRequest
+from fundraising.application.ports.files import InvalidImage
+from fundraising.application.ports.mail import Notification
+from fundraising.application.ports.queries import (
+    FEED_IN_DETAIL,
+    CollectFilter,
+    Drift,
+    Totals,
+)
+from fundraising.application.ports.security import TokenPair, TokenType
+from fundraising.application.ports.tasks import OutboxMessage, Task, TaskQueueUnavailable
+from fundraising.application.ports.unit_of_work import (
+    CollectClosed,
+    DuplicateTransaction,
+    DuplicateUser,
+)
+from fundraising.application.unit_of_work import AfterCommit
+from fundraising.application.views import (
+    CollectDetail,
+    CollectView,
+    FeedEntry,
+    Page,
+    PaymentView,
+)
+from fundraising.domain.collect import Collect
+from fundraising.domain.money import Money
+from fundraising.domain.payment import Payment, PaymentStatus, donor_name
+from fundraising.domain.user import User
+
+T = Any
+
+
+@define
+class OutboxRow:
+    message: OutboxMessage
+    created_at: datetime
+    published_at: datetime | None = None
+    claimed_until: datetime | None = None
+    finished_at: datetime | None = None
+
+
+@define
+class FakeDatabase:
+    """The rows behind the fake repositories and queries."""
+
+    users: dict[int, User] = field(factory=dict)
+    collects: dict[int, Collect] = field(factory=dict)
+    payments: dict[int, Payment] = field(factory=dict)
+    outbox: dict[int, OutboxRow] = field(factory=dict)
+    ids: itertools.count[int] = field(factory=lambda: itertools.count(1))
+    clock: FixedClock | None = None
+
+    def snapshot(self) -> tuple[Any, ...]:
+        return copy.deepcopy((self.users, self.collects, self.payments, self.outbox))
+
+    def restore(self, state: tuple[Any, ...]) -> None:
+        self.users, self.collects, self.payments, self.outbox = state
+
+    def completed_payments(self, collect_id: int) -> list[Payment]:
+        return [
+            p
+            for p in self.payments.values()
+            if p.collect_id == collect_id and p.status is PaymentStatus.COMPLETED
+        ]
+
+
+class FakeUsers:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def add(self, user: User) -> User:
+        for other in self.db.users.values():
+            if other.username == user.username:
+                raise DuplicateUser("username")
+            if other.email.lower() == user.email.lower():
+                raise DuplicateUser("email")
+        user = evolve(user, id=next(self.db.ids))
+        self.db.users[user.id] = copy.deepcopy(user)  # type: ignore[index]
+        return user
+
+    def get(self, user_id: int) -> User | None:
+        return copy.deepcopy(self.db.users.get(user_id))
+
+    def by_username(self, username: str) -> User | None:
+        found = [u for u in self.db.users.values() if u.username == username]
+        return copy.deepcopy(found[0]) if found else None
+
+
+class FakeCollects:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def add(self, collect: Collect) -> Collect:
+        collect.id = next(self.db.ids)
+        self.db.collects[collect.id] = copy.deepcopy(collect)
+        return collect
+
+    def get(self, collect_id: int) -> Collect | None:
+        return copy.deepcopy(self.db.collects.get(collect_id))
+
+    def save(self, collect: Collect) -> None:
+        assert collect.id is not None
+        stored = self.db.collects[collect.id]
+        counters = (stored.collected, stored.donations_count, stored.donors_count)
+        saved = copy.deepcopy(collect)
+        saved.collected, saved.donations_count, saved.donors_count = counters
+        self.db.collects[collect.id] = saved
+
+    def delete(self, collect_id: int) -> None:
+        del self.db.collects[collect_id]
+
+    def has_payments(self, collect_id: int) -> bool:
+        return any(p.collect_id == collect_id for p in self.db.payments.values())
+
+
+class FakePayments:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def add_donation(self, payment: Payment, *, now: datetime) -> Payment:
+        collect = self.db.collects[payment.collect_id]
+        if not collect.accepts_donations(now):
+            raise CollectClosed
+        first = not any(
+            p.payer_id == payment.payer_id for p in self.db.completed_payments(collect.id)
+        )  # type: ignore[arg-type]
+        collect.collected += payment.amount
+        collect.donations_count += 1
+        collect.donors_count += first
+        if any(p.transaction_id == payment.transaction_id for p in self.db.payments.values()):
+            raise DuplicateTransaction
+        payment = evolve(payment, id=next(self.db.ids))
+        self.db.payments[payment.id] = copy.deepcopy(payment)  # type: ignore[index]
+        return payment
+
+    def get(self, payment_id: int) -> Payment | None:
+        return copy.deepcopy(self.db.payments.get(payment_id))
+
+    def by_transaction_id(self, transaction_id: str) -> Payment | None:
+        found = [p for p in self.db.payments.values() if p.transaction_id == transaction_id]
+        return copy.deepcopy(found[0]) if found else None
+
+    def insert(self, payment: Payment) -> Payment:
+        """Test helper: a payment row written directly, counters untouched (e.g. pending ones)."""
+        payment = evolve(payment, id=next(self.db.ids))
+        self.db.payments[payment.id] = payment  # type: ignore[index]
+        return payment
+
+
+class FakeOutbox:
+    def __init__(self, db: FakeDatabase, clock: FixedClock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def add(self, task: Task) -> OutboxMessage:
+        message = OutboxMessage(next(self.db.ids), task)
+        self.db.outbox[message.id] = OutboxRow(message, created_at=self.clock.now())
+        return message
+
+    def unpublished(self, *, created_before: datetime, limit: int) -> Sequence[OutboxMessage]:
+        rows = [
+            row
+            for row in self.db.outbox.values()
+            if row.published_at is None
+            and row.finished_at is None
+            and row.created_at < created_before
+        ]
+        return [row.message for row in rows[:limit]]
+
+    def mark_published(self, ids: Sequence[int], *, now: datetime) -> None:
+        for message_id in ids:
+            self.db.outbox[message_id].published_at = now
+
+    def claim(self, message_id: int, *, now: datetime, lease_seconds: int) -> bool:
+        row = self.db.outbox.get(message_id)
+        if row is None or row.finished_at or (row.claimed_until and row.claimed_until > now):
+            return False
+        row.claimed_until = now + timedelta(seconds=lease_seconds)
+        return True
+
+    def release(self, message_id: int) -> None:
+        self.db.outbox[message_id].claimed_until = None
+
+    def finish(self, message_id: int, *, now: datetime) -> None:
+        self.db.outbox[message_id].finished_at = now
+
+
+class FakeUnitOfWork(AfterCommit):
+    """Rolls back by restoring a snapshot of the fake database unless `commit()` was called."""
+
+    def __init__(self, db: FakeDatabase, task_queue: FakeTaskQueue, clock: FixedClock) -> None:
+        super().__init__(task_queue)
+        self.db = db
+        self.clock = clock
+        self.users = FakeUsers(db)
+        self.collects = FakeCollects(db)
+        self.payments = FakePayments(db)
+        self.outbox = FakeOutbox(db, clock)
+        self.committed = False
+        self.fail_commit = False
+
+    def __enter__(self) -> Self:
+        self._snapshot = self.db.snapshot()
+        self.committed = False
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self.committed:
+            self.db.restore(self._snapshot)
+            self._discard_effects()
+
+    def commit(self) -> None:
+        if self.fail_commit:
+            raise RuntimeError("commit failed")
+        self.committed = True
+        self._run_effects()
+
+    def _mark_published(self, ids: Sequence[int]) -> None:
+        self.outbox.mark_published(ids, now=self.clock.now())
+
+
+class FakeCollectQueries:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def _view(self, collect: Collect) -> CollectView:
+        return CollectView.of(collect, author_name=self.db.users[collect.author_id].display_name)
+
+    def _feed(self, collect_id: int) -> list[FeedEntry]:
+        payments = sorted(
+            self.db.completed_payments(collect_id),
+            key=lambda p: (p.payment_date, p.id),
+            reverse=True,
+        )
+        return [
+            FeedEntry(
+                p.amount,
+                p.payment_date,
+                donor_name(
+                    is_anonymous=p.is_anonymous,
+                    payer=self.db.users.get(p.payer_id) if p.payer_id else None,
+                ),
+            )
+            for p in payments
+        ]
+
+    def list(self, filters: CollectFilter, page: PageRequest) -> Page[CollectView]:
+        collects = [
+            c
+            for c in self.db.collects.values()
+            if (filters.occasion is None or c.occasion is filters.occasion)
+            and (filters.is_active is None or c.is_active is filters.is_active)
+            and (filters.author_id is None or c.author_id == filters.author_id)
+            and (
+                filters.search is None
+                or filters.search.lower() in (c.title + "\n" + c.description).lower()
+            )
+        ]
+        key: Callable[[Collect], Any] = {
+            "created_at": lambda c: (c.created_at, c.id),
+            "end_date": lambda c: (c.end_date or datetime.max.replace(tzinfo=UTC), c.id),
+            "collected_amount": lambda c: (c.collected, c.id),
+        }[filters.ordering.field]
+        collects.sort(key=key, reverse=filters.ordering.descending)
+        chosen = collects[page.offset : page.offset + page.size]
+        return Page([self._view(c) for c in chosen], len(collects), page.number, page.size)
+
+    def detail(self, collect_id: int) -> CollectDetail | None:
+        collect = self.db.collects.get(collect_id)
+        if collect is None:
+            return None
+        return CollectDetail(self._view(collect), tuple(self._feed(collect_id)[:FEED_IN_DETAIL]))
+
+    def feed(self, collect_id: int, page: PageRequest) -> Page[FeedEntry] | None:
+        if collect_id not in self.db.collects:
+            return None
+        entries = self._feed(collect_id)
+        chosen = entries[page.offset : page.offset + page.size]
+        return Page(chosen, len(entries), page.number, page.size)
+
+
+class FakePaymentQueries:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def of_payer(self, payer_id: int, page: PageRequest) -> Page[PaymentView]:
+        mine = sorted(
+            (p for p in self.db.payments.values() if p.payer_id == payer_id),
+            key=lambda p: (p.payment_date, p.id),
+            reverse=True,
+        )
+        chosen = mine[page.offset : page.offset + page.size]
+        return Page([PaymentView.of(p) for p in chosen], len(mine), page.number, page.size)
+
+
+class FakeTotalsAudit:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def _actual(self, collect_id: int) -> Totals:
+        payments = self.db.completed_payments(collect_id)
+        total = sum((p.amount for p in payments), Money.zero())
+        return Totals(total, len(payments), len({p.payer_id for p in payments}))
+
+    def drifts(self) -> Sequence[Drift]:
+        drifts = []
+        for collect in self.db.collects.values():
+            assert collect.id is not None
+            stored = Totals(collect.collected, collect.donations_count, collect.donors_count)
+            actual = self._actual(collect.id)
+            if stored != actual:
+                drifts.append(Drift(collect.id, stored, actual))
+        return drifts
+
+    def fix(self, collect_ids: Sequence[int]) -> None:
+        for collect_id in collect_ids:
+            actual = self._actual(collect_id)
+            collect = self.db.collects[collect_id]
+            collect.collected = actual.collected
+            collect.donations_count = actual.donations
+            collect.donors_count = actual.donors
+
+
+class FixedClock:
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+
+class FakeCache:
+    def __init__(self) -> None:
+        self.changed: list[int] = []
+
+    def collect_changed(self, collect_id: int) -> None:
+        self.changed.append(collect_id)
+
+
+class FakeTaskQueue:
+    def __init__(self) -> None:
+        self.published: list[OutboxMessage] = []
+        self.available = True
+
+    def publish(self, message: OutboxMessage) -> None:
+        if not self.available:
+            raise TaskQueueUnavailable("broker down")
+        self.published.append(message)
+
+    @property
+    def tasks(self) -> list[Task]:
+        return [message.task for message in self.published]
+
+
+class FakeFileStorage:
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self._names = itertools.count(1)
+
+    def save(self, data: BinaryIO, *, folder: str, suffix: str) -> str:
+        key = f"{folder}/{next(self._names)}{suffix}"
+        self.files[key] = data.read()
+        return key
+
+    def read(self, key: str) -> bytes:
+        try:
+            return self.files[key]
+        except KeyError:
+            raise FileNotFoundError(key) from None
+
+    def delete(self, key: str) -> None:
+        self.files.pop(key, None)
+
+    def exists(self, key: str) -> bool:
+        return key in self.files
+
+
+class FakeImages:
+    """Accepts data starting with b"IMG"; the cover of `data` is b"COVER:" + data."""
+
+    def check(self, data: BinaryIO) -> None:
+        if not data.read(3) == b"IMG":
+            raise InvalidImage("Upload a valid JPEG, PNG or WebP image.")
+
+    def make_cover(self, data: bytes) -> bytes:
+        if not data.startswith(b"IMG"):
+            raise InvalidImage("not an image")
+        return b"COVER:" + data
+
+
+def image_upload(content: bytes = b"IMG-picture") -> BinaryIO:
+    return io.BytesIO(content)
+
+
+class FakeHasher:
+    def __init__(self) -> None:
+        self.dummy_calls = 0
+
+    def hash(self, password: str) -> str:
+        return f"hashed:{password}"
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash == f"hashed:{password}"
+
+    def dummy_verify(self) -> None:
+        self.dummy_calls += 1
+
+
+class FakeTokens:
+    """Tokens are readable strings such as "access:7"; anything else is invalid."""
+
+    def issue(self, user_id: int) -> TokenPair:
+        return TokenPair(f"access:{user_id}", f"refresh:{user_id}")
+
+    def verify(self, token: str, expected: TokenType | None = None) -> int:
+        kind, _, user = token.partition(":")
+        if kind not in {"access", "refresh"} or not user.isdigit():
+            raise AuthenticationFailed("Token is invalid or expired.")
+        if expected is not None and kind != expected.value:
+            raise AuthenticationFailed("Token has wrong type.")
+        return int(user)
+
+
+class FakeThrottle:
+    def __init__(self, limit: int = 10, window: int = 300) -> None:
+        self.limit = limit
+        self.window = window
+        self.failures: defaultdict[str, int] = defaultdict(int)
+
+    def retry_after(self, keys: Sequence[str]) -> int:
+        return self.window if any(self.failures[key] >= self.limit for key in keys) else 0
+
+    def record_failure(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.failures[key] += 1
+
+
+class FakeMailer:
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+        self.failures_left = 0
+
+    def send(self, notification: Notification) -> None:
+        if self.failures_left:
+            self.failures_left -= 1
+            raise ConnectionRefusedError("SMTP down")
+        self.sent.append(notification)
