@@ -1,0 +1,1 @@
+"""The SQL adapter: one code path for MySQL/MariaDB (PyMySQL) and SQLite."""

@@ -1,0 +1,342 @@
+"""The read side in SQL: every page in a fixed number of statements, whatever its size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    RowMapping,
+    Select,
+    String,
+    and_,
+    distinct,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
+
+from fundraising.adapters.sql import rows
+from fundraising.adapters.sql.engine import READ_ONLY
+from fundraising.adapters.sql.errors import translated_errors
+from fundraising.adapters.sql.tables import collects, payments, users
+from fundraising.adapters.sql.types import from_kopecks
+from fundraising.application.pagination import PageRequest
+from fundraising.application.ports.queries import (
+    FEED_IN_DETAIL,
+    CollectFilter,
+    Drift,
+    Totals,
+)
+from fundraising.application.views import (
+    CollectDetail,
+    CollectView,
+    FeedEntry,
+    Page,
+    PaymentView,
+)
+from fundraising.domain.payment import PaymentStatus, donor_name
+from fundraising.domain.user import User
+
+COMPLETED = PaymentStatus.COMPLETED.value
+_LIKE_ESCAPE = "!"
+
+
+class unicode_lower(GenericFunction[str]):
+    """lower() that folds every alphabet: MySQL's does; SQLite's knows only ASCII."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(unicode_lower, "mysql")
+def _lower_on_mysql(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+def _contains(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    escaped = (
+        text.lower()
+        .replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2)
+        .replace("%", f"{_LIKE_ESCAPE}%")
+        .replace("_", f"{_LIKE_ESCAPE}_")
+    )
+    return unicode_lower(column).like(f"%{escaped}%", escape=_LIKE_ESCAPE)
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction (SQLite: no write lock), with errors translated."""
+    with translated_errors(), engine.connect() as plain:
+        connection = plain.execution_options(**{READ_ONLY: True})
+        with connection.begin():
+            yield connection
+
+
+_author = users.alias("author")
+_payer = users.alias("payer")
+
+
+def _names(table: Any, prefix: str) -> list[ColumnElement[Any]]:
+    return [
+        table.c.first_name.label(f"{prefix}_first_name"),
+        table.c.last_name.label(f"{prefix}_last_name"),
+        table.c.username.label(f"{prefix}_username"),
+    ]
+
+
+_with_author = collects.join(_author, _author.c.id == collects.c.author_id)
+
+
+def _collects_with_author() -> Select[Any]:
+    return select(collects, *_names(_author, "author")).select_from(_with_author)
+
+
+def _collect_view(row: RowMapping) -> CollectView:
+    return CollectView.of(rows.collect_of(row), author_name=rows.person_name(row, "author"))
+
+
+def _feed_entry(row: RowMapping) -> FeedEntry:
+    payer = None if row["payer_username"] is None else _named(row)
+    return FeedEntry(
+        amount=row["amount_kopecks"],
+        payment_date=row["payment_date"],
+        donor_name=donor_name(is_anonymous=bool(row["is_anonymous"]), payer=payer),
+    )
+
+
+def _named(row: RowMapping) -> User:
+    """Just enough of a user to compute a display name."""
+    return User(
+        id=None,
+        username=row["payer_username"],
+        email="",
+        password_hash="",
+        first_name=row["payer_first_name"],
+        last_name=row["payer_last_name"],
+        is_active=True,
+        date_joined=row["payment_date"],
+    )
+
+
+def _feed(collect_id: int) -> Select[Any]:
+    p = payments.c
+    return (
+        select(
+            p.id,
+            p.collect_id,
+            p.amount_kopecks,
+            p.payment_date,
+            p.is_anonymous,
+            *_names(_payer, "payer"),
+        )
+        .select_from(payments.outerjoin(_payer, _payer.c.id == p.payer_id))
+        .where(p.collect_id == collect_id, p.status == COMPLETED)
+        .order_by(p.payment_date.desc(), p.id.desc())
+    )
+
+
+def _filters(filters: CollectFilter) -> list[ColumnElement[bool]]:
+    c = collects.c
+    conditions: list[ColumnElement[bool]] = []
+    if filters.occasion is not None:
+        conditions.append(c.occasion == filters.occasion.value)
+    if filters.is_active is not None:
+        conditions.append(c.is_active.is_(filters.is_active))
+    if filters.author_id is not None:
+        conditions.append(c.author_id == filters.author_id)
+    if filters.search:
+        conditions.append(
+            or_(_contains(c.title, filters.search), _contains(c.description, filters.search))
+        )
+    return conditions
+
+
+_ORDER_COLUMNS = {
+    "created_at": collects.c.created_at,
+    "end_date": collects.c.end_date,
+    "collected_amount": collects.c.collected_kopecks,
+}
+
+
+class SqlCollectQueries:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def list(self, filters: CollectFilter, page: PageRequest) -> Page[CollectView]:
+        conditions = _filters(filters)
+        column = _ORDER_COLUMNS[filters.ordering.field]
+        order = (
+            (column.desc(), collects.c.id.desc())
+            if filters.ordering.descending
+            else (column.asc(), collects.c.id.asc())
+        )
+        with reading(self._engine) as db:
+            count = db.execute(select(func.count()).select_from(collects).where(*conditions))
+            total = count.scalar_one()
+            items: list[CollectView] = []
+            if page.reaches(total) and total:
+                query = (
+                    _collects_with_author()
+                    .where(*conditions)
+                    .order_by(*order)
+                    .limit(page.size)
+                    .offset(page.offset)
+                )
+                items = [_collect_view(row) for row in db.execute(query).mappings()]
+        return Page(items, total, page.number, page.size)
+
+    def detail(self, collect_id: int) -> CollectDetail | None:
+        # One statement, so the counters and the feed come from one snapshot on any isolation level.
+        feed = _feed(collect_id).limit(FEED_IN_DETAIL).subquery("feed")
+        query = (
+            select(collects, *_names(_author, "author"))
+            .add_columns(
+                feed.c.id.label("feed_id"),
+                feed.c.amount_kopecks,
+                feed.c.payment_date,
+                feed.c.is_anonymous,
+                feed.c.payer_first_name,
+                feed.c.payer_last_name,
+                feed.c.payer_username,
+            )
+            .select_from(_with_author.outerjoin(feed, feed.c.collect_id == collects.c.id))
+            .where(collects.c.id == collect_id)
+            .order_by(feed.c.payment_date.desc(), feed.c.id.desc())
+        )
+        with reading(self._engine) as db:
+            found = db.execute(query).mappings().all()
+        if not found:
+            return None
+        entries = tuple(_feed_entry(row) for row in found if row["feed_id"] is not None)
+        return CollectDetail(_collect_view(found[0]), entries)
+
+    def feed(self, collect_id: int, page: PageRequest) -> Page[FeedEntry] | None:
+        with reading(self._engine) as db:
+            total = db.execute(
+                select(collects.c.donations_count).where(collects.c.id == collect_id)
+            ).scalar_one_or_none()
+            if total is None:
+                return None
+            entries: list[FeedEntry] = []
+            if page.reaches(total) and total:
+                query = _feed(collect_id).limit(page.size).offset(page.offset)
+                entries = [_feed_entry(row) for row in db.execute(query).mappings()]
+        return Page(entries, total, page.number, page.size)
+
+
+class SqlPaymentQueries:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def of_payer(self, payer_id: int, page: PageRequest) -> Page[PaymentView]:
+        p = payments.c
+        with reading(self._engine) as db:
+            count = select(func.count()).select_from(payments).where(p.payer_id == payer_id)
+            total = db.execute(count).scalar_one()
+            items: list[PaymentView] = []
+            if page.reaches(total) and total:
+                query = (
+                    select(payments)
+                    .where(p.payer_id == payer_id)
+                    .order_by(p.payment_date.desc(), p.id.desc())
+                    .limit(page.size)
+                    .offset(page.offset)
+                )
+                items = [
+                    PaymentView.of(rows.payment_of(row)) for row in db.execute(query).mappings()
+                ]
+        return Page(items, total, page.number, page.size)
+
+
+def _actual_totals() -> Any:
+    p = payments.c
+    return (
+        select(
+            p.collect_id,
+            func.sum(p.amount_kopecks, type_=BigInteger).label("collected"),
+            func.count().label("donations"),
+            func.count(distinct(p.payer_id)).label("donors"),
+        )
+        .where(p.status == COMPLETED)
+        .group_by(p.collect_id)
+        .subquery("actual")
+    )
+
+
+class SqlTotalsAudit:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def drifts(self) -> Sequence[Drift]:
+        c = collects.c
+        actual = _actual_totals()
+        collected = func.coalesce(actual.c.collected, 0)
+        donations = func.coalesce(actual.c.donations, 0)
+        donors = func.coalesce(actual.c.donors, 0)
+        query = (
+            select(
+                c.id,
+                c.collected_kopecks,
+                c.donations_count,
+                c.donors_count,
+                collected.label("actual_collected"),
+                donations.label("actual_donations"),
+                donors.label("actual_donors"),
+            )
+            .select_from(collects.outerjoin(actual, actual.c.collect_id == c.id))
+            .where(
+                or_(
+                    c.collected_kopecks != collected,
+                    c.donations_count != donations,
+                    c.donors_count != donors,
+                )
+            )
+            .order_by(c.id)
+        )
+        with reading(self._engine) as db:
+            found = db.execute(query).mappings().all()
+        return [
+            Drift(
+                collect_id=row["id"],
+                stored=Totals(
+                    row["collected_kopecks"], row["donations_count"], row["donors_count"]
+                ),
+                actual=Totals(
+                    from_kopecks(row["actual_collected"]),
+                    int(row["actual_donations"]),
+                    int(row["actual_donors"]),
+                ),
+            )
+            for row in found
+        ]
+
+    def fix(self, collect_ids: Sequence[int]) -> None:
+        p = payments.c
+        completed = and_(p.collect_id == collects.c.id, p.status == COMPLETED)
+
+        def of_payments(expression: Any) -> Any:
+            return select(expression).where(completed).scalar_subquery()
+
+        statement = (
+            update(collects)
+            .where(collects.c.id.in_(collect_ids))
+            .values(
+                collected_kopecks=func.coalesce(
+                    of_payments(func.sum(p.amount_kopecks, type_=BigInteger)), 0
+                ),
+                donations_count=of_payments(func.count()),
+                donors_count=of_payments(func.count(distinct(p.payer_id))),
+            )
+        )
+        with translated_errors(), self._engine.begin() as db:
+            db.execute(statement)

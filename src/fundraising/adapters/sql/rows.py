@@ -1,0 +1,108 @@
+"""Rows to entities and back: the only place that knows both shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import RowMapping
+
+from fundraising.domain.collect import Collect, Cover, CoverStatus, Occasion
+from fundraising.domain.payment import Payment, PaymentStatus
+from fundraising.domain.user import User, display_name
+
+
+def user_of(row: RowMapping) -> User:
+    return User(
+        id=row["id"],
+        username=row["username"],
+        email=row["email"],
+        password_hash=row["password_hash"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        is_active=bool(row["is_active"]),
+        date_joined=row["date_joined"],
+    )
+
+
+def user_values(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "email": user.email,
+        "password_hash": user.password_hash,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_active": user.is_active,
+        "date_joined": user.date_joined,
+    }
+
+
+def collect_of(row: RowMapping) -> Collect:
+    return Collect(
+        id=row["id"],
+        author_id=row["author_id"],
+        title=row["title"],
+        occasion=Occasion(row["occasion"]),
+        description=row["description"],
+        goal=row["goal_kopecks"],
+        start_date=row["start_date"],
+        end_date=row["end_date"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        is_active=bool(row["is_active"]),
+        cover=Cover(CoverStatus(row["cover_status"]), row["cover_image"], row["cover_source"]),
+        collected=row["collected_kopecks"],
+        donations_count=row["donations_count"],
+        donors_count=row["donors_count"],
+    )
+
+
+def collect_values(collect: Collect) -> dict[str, Any]:
+    """What a user may change, and the cover; the counters are only ever incremented in SQL."""
+    return {
+        "title": collect.title,
+        "occasion": collect.occasion.value,
+        "description": collect.description,
+        "goal_kopecks": collect.goal,
+        "end_date": collect.end_date,
+        "is_active": collect.is_active,
+        "cover_status": collect.cover.status.value,
+        "cover_image": collect.cover.image,
+        "cover_source": collect.cover.source,
+        "updated_at": collect.updated_at,
+    }
+
+
+def payment_of(row: RowMapping) -> Payment:
+    return Payment(
+        id=row["id"],
+        collect_id=row["collect_id"],
+        payer_id=row["payer_id"],
+        amount=row["amount_kopecks"],
+        status=PaymentStatus(row["status"]),
+        transaction_id=row["transaction_id"],
+        payment_date=row["payment_date"],
+        is_anonymous=bool(row["is_anonymous"]),
+        comment=row["comment"],
+        metadata=row["metadata"],
+    )
+
+
+def payment_values(payment: Payment) -> dict[str, Any]:
+    return {
+        "collect_id": payment.collect_id,
+        "payer_id": payment.payer_id,
+        "amount_kopecks": payment.amount,
+        "status": payment.status.value,
+        "transaction_id": payment.transaction_id,
+        "payment_date": payment.payment_date,
+        "is_anonymous": payment.is_anonymous,
+        "comment": payment.comment,
+        "metadata": payment.metadata,
+    }
+
+
+def person_name(row: RowMapping, prefix: str) -> str:
+    """The display name of a user whose columns were selected as `<prefix>_first_name`, …"""
+    return display_name(
+        row[f"{prefix}_first_name"], row[f"{prefix}_last_name"], row[f"{prefix}_username"]
+    )

@@ -1,0 +1,140 @@
+"""The schema: users, collects, payments and the task outbox (the source of the migrations)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+
+from fundraising.adapters.sql.types import Kopecks, UTCDateTime
+from fundraising.domain.collect import TITLE_MAX, CoverStatus, Occasion
+from fundraising.domain.payment import COMMENT_MAX, TRANSACTION_ID_MAX, PaymentStatus
+from fundraising.domain.user import EMAIL_MAX, NAME_MAX, USERNAME_MAX
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
+
+
+def _case_sensitive(length: int) -> String:
+    """Compared byte for byte on MySQL too, whose default collation ignores case."""
+    return String(length).with_variant(mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql")
+
+
+_MYSQL: dict[str, Any] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+
+
+def _one_of(column: str, values: type[Occasion] | type[CoverStatus] | type[PaymentStatus]) -> str:
+    return f"{column} IN ({', '.join(repr(member.value) for member in values)})"
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", _case_sensitive(USERNAME_MAX), nullable=False),
+    Column("email", String(EMAIL_MAX), nullable=False, comment="stored lower-cased"),
+    Column("password_hash", String(255), nullable=False),
+    Column("first_name", String(NAME_MAX), nullable=False, default=""),
+    Column("last_name", String(NAME_MAX), nullable=False, default=""),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("date_joined", UTCDateTime, nullable=False),
+    UniqueConstraint("username"),
+    UniqueConstraint("email"),
+    **_MYSQL,
+)
+
+collects = Table(
+    "collects",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("author_id", Id, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False),
+    Column("title", String(TITLE_MAX), nullable=False),
+    Column("occasion", String(16), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("goal_kopecks", Kopecks, nullable=True, comment="null: open-ended"),
+    Column("collected_kopecks", Kopecks, nullable=False),
+    Column("donations_count", BigInteger, nullable=False),
+    Column("donors_count", BigInteger, nullable=False),
+    Column("start_date", UTCDateTime, nullable=False),
+    Column("end_date", UTCDateTime, nullable=True, comment="exclusive"),
+    Column("is_active", Boolean, nullable=False),
+    Column("cover_status", String(16), nullable=False),
+    Column("cover_image", String(255), nullable=True),
+    Column("cover_source", String(255), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(_one_of("occasion", Occasion), name="occasion"),
+    CheckConstraint(_one_of("cover_status", CoverStatus), name="cover_status"),
+    CheckConstraint("collected_kopecks >= 0 AND donations_count >= 0", name="counters"),
+    Index(None, "created_at", "id"),
+    Index(None, "end_date", "id"),
+    Index(None, "collected_kopecks", "id"),
+    Index(None, "author_id", "created_at"),
+    Index(None, "occasion", "created_at"),
+    Index(None, "is_active", "created_at"),
+    **_MYSQL,
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("collect_id", Id, ForeignKey("collects.id", ondelete="RESTRICT"), nullable=False),
+    Column("payer_id", Id, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("amount_kopecks", Kopecks, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("transaction_id", _case_sensitive(TRANSACTION_ID_MAX), nullable=False),
+    Column("payment_date", UTCDateTime, nullable=False),
+    Column("is_anonymous", Boolean, nullable=False),
+    Column("comment", String(COMMENT_MAX), nullable=True),
+    Column("metadata", JSON, nullable=True),
+    CheckConstraint(_one_of("status", PaymentStatus), name="status"),
+    CheckConstraint("amount_kopecks > 0", name="amount"),
+    UniqueConstraint("transaction_id"),
+    # (collect_id, status) first: totals and donor checks; then the feed's order.
+    Index(None, "collect_id", "status", "payment_date", "id"),
+    Index(None, "collect_id", "payer_id", "status"),
+    Index(None, "payer_id", "payment_date", "id"),
+    **_MYSQL,
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("task", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("published_at", UTCDateTime, nullable=True),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index(None, "published_at", "finished_at", "created_at"),
+    **_MYSQL,
+)

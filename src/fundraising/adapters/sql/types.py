@@ -1,0 +1,60 @@
+"""Column types that keep the domain's values exact: money in kopecks, time in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Dialect
+from sqlalchemy.dialects import mysql
+from sqlalchemy.types import TypeDecorator
+
+from fundraising.domain.money import Money
+
+_KOPECKS_PER_ROUBLE = 100
+
+
+class Kopecks(TypeDecorator[Money]):
+    """Money stored as an integer number of kopecks: exact on every database, SUM included."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Money | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        return to_kopecks(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Money | None:
+        return None if value is None else from_kopecks(value)
+
+
+def to_kopecks(money: Money) -> int:
+    return int(money.amount * _KOPECKS_PER_ROUBLE)
+
+
+def from_kopecks(kopecks: int | Decimal) -> Money:
+    return Money(Decimal(int(kopecks)).scaleb(-2))
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out; stored without a zone, always in UTC, with microseconds."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "mysql":
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are never stored")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)

@@ -1,0 +1,71 @@
+"""The SQL unit of work: one connection, one transaction, effects after the commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import suppress
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from fundraising.adapters.sql.errors import translate, translated_errors
+from fundraising.adapters.sql.repositories import (
+    SqlCollects,
+    SqlOutbox,
+    SqlPayments,
+    SqlUsers,
+    mark_published,
+)
+from fundraising.application.ports.clock import Clock
+from fundraising.application.ports.tasks import TaskQueue
+from fundraising.application.unit_of_work import AfterCommit
+
+
+class SqlUnitOfWork(AfterCommit):
+    users: SqlUsers
+    collects: SqlCollects
+    payments: SqlPayments
+    outbox: SqlOutbox
+
+    def __init__(self, engine: Engine, task_queue: TaskQueue, clock: Clock) -> None:
+        super().__init__(task_queue)
+        self._engine = engine
+        self._clock = clock
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> Self:
+        with translated_errors():
+            connection = self._engine.connect()
+            connection.begin()
+        self._connection = connection
+        self.users = SqlUsers(connection)
+        self.collects = SqlCollects(connection)
+        self.payments = SqlPayments(connection)
+        self.outbox = SqlOutbox(connection, self._clock.now())
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._discard_effects()
+        if self._connection is not None:
+            with suppress(DBAPIError):  # a dead connection: the server rolled back already
+                self._connection.close()  # rolls back whatever was not committed
+            self._connection = None
+        if isinstance(exc, DBAPIError) and (translated := translate(exc)) is not None:
+            raise translated from exc
+
+    def commit(self) -> None:
+        assert self._connection is not None, "commit() outside of the with block"
+        with translated_errors():
+            self._connection.commit()
+        self._run_effects()
+
+    def _mark_published(self, ids: Sequence[int]) -> None:
+        with self._engine.begin() as connection:
+            mark_published(connection, ids, self._clock.now())

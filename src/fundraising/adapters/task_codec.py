@@ -1,0 +1,21 @@
+"""Tasks as plain JSON-able dicts, for the outbox table and the broker's messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fundraising.application.ports.tasks import EmailKind, ProcessCover, SendEmail, Task
+
+
+def encode_task(task: Task) -> dict[str, Any]:
+    if isinstance(task, SendEmail):
+        return {"type": "send_email", "kind": task.kind.value, "subject_id": task.subject_id}
+    return {"type": "process_cover", "collect_id": task.collect_id, "source": task.source}
+
+
+def decode_task(data: dict[str, Any]) -> Task:
+    if data["type"] == "send_email":
+        return SendEmail(EmailKind(data["kind"]), int(data["subject_id"]))
+    if data["type"] == "process_cover":
+        return ProcessCover(int(data["collect_id"]), str(data["source"]))
+    raise ValueError(f"unknown task type {data['type']!r}")
