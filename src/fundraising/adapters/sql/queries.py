@@ -175,11 +175,11 @@ class SqlCollectQueries:
     def list(self, filters: CollectFilter, page: PageRequest) -> Page[CollectView]:
         conditions = _filters(filters)
         column = _ORDER_COLUMNS[filters.ordering.field]
-        order = (
-            (column.desc(), collects.c.id.desc())
-            if filters.ordering.descending
-            else (column.asc(), collects.c.id.asc())
-        )
+        keys: list[ColumnElement[Any]] = [column, collects.c.id]
+        if filters.ordering.field == "end_date":
+            # An open-ended collect ends after every dated one; both databases sort NULL first.
+            keys.insert(0, column.is_(None))
+        order = [key.desc() if filters.ordering.descending else key.asc() for key in keys]
         with reading(self._engine) as db:
             count = db.execute(select(func.count()).select_from(collects).where(*conditions))
             total = count.scalar_one()

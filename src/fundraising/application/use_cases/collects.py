@@ -191,6 +191,27 @@ class DeleteCollect:
 
 
 @frozen
+class DeactivateCollect:
+    """An administrator closes a collect to donations, whoever its author is."""
+
+    uow_factory: UnitOfWorkFactory
+    cache: Cache
+    clock: Clock
+
+    def __call__(self, collect_id: int) -> None:
+        def deactivate(uow: UnitOfWork) -> None:
+            collect = uow.collects.get(collect_id)
+            if collect is None:
+                raise NotFound("No collect with this id.")
+            collect.change(now=self.clock.now(), is_active=False)
+            uow.collects.save(collect)
+            _changed(uow, self.cache, collect_id)
+            uow.commit()
+
+        in_transaction(self.uow_factory, deactivate)
+
+
+@frozen
 class GetCollect:
     queries: CollectQueries
 

@@ -1,8 +1,62 @@
-"""The `fundraising` console script."""
+"""The `fundraising` console script: serve, worker, database and admin commands."""
+
+from __future__ import annotations
 
 import sys
+import traceback
+from typing import Annotated
+
+import click
+import typer
+from pydantic import ValidationError
+
+from fundraising.entrypoints.cli import admin, database, processes
+
+app = typer.Typer(
+    name="fundraising",
+    help="Group money collections: the service, its worker and admin commands.\n\n"
+    "Configuration comes from FUNDRAISING_* environment variables and a .env file.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(database.app, name="db")
+app.command()(processes.serve)
+app.command()(processes.worker)
+for command in admin.COMMANDS:
+    app.command()(command)
+
+_debug = False
+
+
+@app.callback()
+def options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback when a command fails.")
+    ] = False,
+) -> None:
+    global _debug  # noqa: PLW0603 - set once per process, before any command runs
+    _debug = debug
 
 
 def main() -> None:
-    print("fundraising: the HTTP service is not built yet (see the open issues).", file=sys.stderr)
-    raise SystemExit(1)
+    """Run the CLI; a failure is one clear line and exit status 1 (a traceback with --debug)."""
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        raise SystemExit(done.exit_code) from None
+    except click.Abort:
+        print("fundraising: aborted", file=sys.stderr)
+        raise SystemExit(1) from None
+    except click.ClickException as usage:
+        usage.show()
+        raise SystemExit(usage.exit_code) from None
+    except ValidationError as invalid:
+        for error in invalid.errors():
+            print(f"fundraising: configuration: {error['msg']}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except Exception as error:  # the one place where any failure becomes a clean message
+        if _debug:
+            traceback.print_exc()
+        print(f"fundraising: error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None

@@ -1,0 +1,1 @@
+"""Files: local storage for uploads and covers, and Pillow image processing."""

@@ -1,0 +1,43 @@
+"""Readiness: does each backing service answer right now?"""
+
+from __future__ import annotations
+
+import redis
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+OK = "ok"
+
+
+class Readiness:
+    def __init__(self, engine: Engine, *, redis_url: str | None, broker_url: str | None) -> None:
+        self._engine = engine
+        self._redis = {
+            name: url for name, url in (("cache", redis_url), ("broker", broker_url)) if url
+        }
+
+    def check(self) -> dict[str, str]:
+        """Each part's state: "ok" or what is wrong (never a secret)."""
+        checks = {"database": self._database()}
+        for name, url in self._redis.items():
+            checks[name] = self._ping(url)
+        return checks
+
+    def _database(self) -> str:
+        try:
+            with self._engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as error:
+            return f"unavailable ({type(getattr(error, 'orig', None) or error).__name__})"
+        return OK
+
+    @staticmethod
+    def _ping(url: str) -> str:
+        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            client.ping()
+        except redis.RedisError as error:
+            return f"unavailable ({type(error).__name__})"
+        finally:
+            client.close()
+        return OK

@@ -1,0 +1,1 @@
+"""E-mail: Russian-language templates, delivered by SMTP or written to files."""

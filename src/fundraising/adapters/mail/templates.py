@@ -1,0 +1,73 @@
+"""The e-mails the service sends, in Russian: a plain-text and an HTML part each."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from fundraising.application.ports.mail import Notification
+from fundraising.application.ports.tasks import EmailKind
+from fundraising.domain.money import Money
+
+
+def _roubles(amount: Money | None) -> str:
+    if amount is None:
+        return "без ограничения суммы"
+    whole, _, kopecks = str(amount).partition(".")
+    grouped = f"{int(whole):,}".replace(",", "\u00a0")
+    return f"{grouped},{kopecks}\u00a0₽"
+
+
+def _subject(n: Notification) -> str:
+    match n.kind:
+        case EmailKind.COLLECT_CREATED:
+            return f"Сбор «{n.collect_title}» создан"
+        case EmailKind.DONATION_THANKS:
+            return f"Спасибо за пожертвование в сбор «{n.collect_title}»"
+        case EmailKind.DONATION_RECEIVED:
+            return f"Новое пожертвование в сбор «{n.collect_title}»"
+
+
+def _paragraphs(n: Notification) -> list[str]:
+    match n.kind:
+        case EmailKind.COLLECT_CREATED:
+            return [
+                f"Ваш сбор «{n.collect_title}» создан и уже принимает пожертвования.",
+                f"Цель сбора: {_roubles(n.goal)}.",
+                "Поделитесь ссылкой с коллегами и друзьями:",
+            ]
+        case EmailKind.DONATION_THANKS:
+            return [
+                f"Спасибо! Вы перевели {_roubles(n.amount)} в сбор «{n.collect_title}».",
+                "Следить за тем, как идёт сбор, можно по ссылке:",
+            ]
+        case EmailKind.DONATION_RECEIVED:
+            return [
+                f"{n.donor_name} перевёл(а) {_roubles(n.amount)} в ваш сбор «{n.collect_title}».",
+                f"Цель сбора: {_roubles(n.goal)}.",
+                "Все пожертвования сбора:",
+            ]
+
+
+def render(notification: Notification, *, sender: str) -> EmailMessage:
+    greeting = f"Здравствуйте, {notification.recipient_name}!"
+    paragraphs = _paragraphs(notification)
+    signature = "— Команда «Фандрайзинга»"
+    text = "\n\n".join([greeting, *paragraphs, notification.collect_url, signature]) + "\n"
+    url = html.escape(notification.collect_url)
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in [greeting, *paragraphs])
+    page = (
+        '<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"></head><body>'
+        f'{body}<p><a href="{url}">{url}</a></p><p>{html.escape(signature)}</p></body></html>'
+    )
+    message = EmailMessage()
+    message["Subject"] = _subject(notification)
+    message["From"] = sender
+    message["To"] = notification.to
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(idstring=uuid.uuid4().hex[:12], domain="fundraising")
+    message.set_content(text)
+    message.add_alternative(page, subtype="html")
+    return message

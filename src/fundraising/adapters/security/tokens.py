@@ -1,0 +1,95 @@
+"""JWT access and refresh tokens (HS256), with a small per-process cache of verified tokens."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from datetime import timedelta
+
+import jwt
+
+from fundraising.application.errors import AuthenticationFailed
+from fundraising.application.ports.clock import Clock
+from fundraising.application.ports.security import TokenPair, TokenType
+
+ALGORITHM = "HS256"
+_REQUIRED_CLAIMS = ["exp", "iat", "jti", "sub", "token_type"]
+INVALID = "Token is invalid or expired."
+
+
+class JwtTokens:
+    """Signed with the service's secret; only HS256 is accepted, so `none` and key confusion fail.
+
+    Verifying a signature costs more than the rest of a cached request, so verified tokens are
+    remembered (bounded LRU); their expiry is still checked on every use.
+    """
+
+    def __init__(
+        self,
+        *,
+        secret: str,
+        clock: Clock,
+        access_lifetime: timedelta,
+        refresh_lifetime: timedelta,
+        cache_size: int = 10_000,
+    ) -> None:
+        self._secret = secret
+        self._clock = clock
+        self._lifetimes = {TokenType.ACCESS: access_lifetime, TokenType.REFRESH: refresh_lifetime}
+        self._verified: OrderedDict[str, tuple[int, TokenType, float]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def issue(self, user_id: int) -> TokenPair:
+        return TokenPair(
+            access=self._sign(user_id, TokenType.ACCESS),
+            refresh=self._sign(user_id, TokenType.REFRESH),
+        )
+
+    def _sign(self, user_id: int, token_type: TokenType) -> str:
+        now = self._clock.now()
+        claims = {
+            "sub": str(user_id),
+            "token_type": token_type.value,
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "exp": now + self._lifetimes[token_type],
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str, expected: TokenType | None = None) -> int:
+        user_id, token_type, expires = self._remembered(token) or self._decode(token)
+        if self._clock.now().timestamp() >= expires:
+            raise AuthenticationFailed(INVALID)
+        if expected is not None and token_type is not expected:
+            raise AuthenticationFailed(f"An {expected.value} token is required.")
+        return user_id
+
+    def _remembered(self, token: str) -> tuple[int, TokenType, float] | None:
+        with self._lock:
+            found = self._verified.get(token)
+            if found is not None:
+                self._verified.move_to_end(token)
+            return found
+
+    def _decode(self, token: str) -> tuple[int, TokenType, float]:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": _REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
+            )
+            user_id = int(claims["sub"])
+            token_type = TokenType(claims["token_type"])
+            expires = float(claims["exp"])
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+            raise AuthenticationFailed(INVALID) from None
+        if user_id < 1:
+            raise AuthenticationFailed(INVALID)
+        with self._lock:
+            self._verified[token] = (user_id, token_type, expires)
+            if len(self._verified) > self._cache_size:
+                self._verified.popitem(last=False)
+        return user_id, token_type, expires

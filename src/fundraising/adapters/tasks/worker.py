@@ -1,0 +1,115 @@
+"""The actors, and the worker that runs them plus the outbox relay."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import dramatiq
+from dramatiq.middleware import Middleware
+
+from fundraising.adapters.task_codec import decode_task
+from fundraising.adapters.tasks.broker import COVERS, EMAILS, PROCESS_COVER, SEND_EMAIL
+from fundraising.application.ports.tasks import OutboxMessage, ProcessCover, Task
+
+log = logging.getLogger(__name__)
+
+
+class DeadLetters(Middleware):
+    """A message whose retries are exhausted is logged as an error and handed to `give_up`."""
+
+    def __init__(self, give_up: Callable[[Task], None]) -> None:
+        self._give_up = give_up
+
+    def after_nack(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
+        message_id, task = message.args[0], decode_task(message.args[1])
+        log.error(
+            "dead letter: outbox message %s (%s) failed for good after %s retries",
+            message_id,
+            task,
+            message.options.get("retries", 0),
+        )
+        try:
+            self._give_up(task)
+        except Exception:
+            log.exception("could not record the failure of outbox message %s", message_id)
+
+
+def declare_actors(
+    broker: dramatiq.Broker,
+    *,
+    run: Callable[[OutboxMessage], None],
+    give_up: Callable[[Task], None],
+    max_retries: int,
+    min_backoff_ms: int,
+    max_backoff_ms: int,
+) -> None:
+    """Bind the actors to `broker`; they take outbox ids and run the task through `run`."""
+
+    def run_message(message_id: int, task: dict[str, Any]) -> None:
+        run(OutboxMessage(message_id, decode_task(task)))
+
+    retry = {
+        "max_retries": max_retries,
+        "min_backoff": min_backoff_ms,
+        "max_backoff": max_backoff_ms,
+    }
+    for actor_name, queue_name in ((SEND_EMAIL, EMAILS), (PROCESS_COVER, COVERS)):
+        dramatiq.Actor(
+            run_message,
+            broker=broker,
+            actor_name=actor_name,
+            queue_name=queue_name,
+            priority=0,
+            options=retry,
+        )
+    broker.add_middleware(DeadLetters(give_up))
+
+
+def give_up_on(process_cover: Callable[[ProcessCover], None]) -> Callable[[Task], None]:
+    """What a dead letter means: a cover ends `failed`; an e-mail only stays logged."""
+
+    def give_up(task: Task) -> None:
+        if isinstance(task, ProcessCover):
+            process_cover(task)
+
+    return give_up
+
+
+class BackgroundWorker:
+    """Dramatiq worker threads plus a thread that relays the outbox every few seconds."""
+
+    def __init__(
+        self,
+        broker: dramatiq.Broker,
+        *,
+        threads: int,
+        relay: Callable[[], int],
+        relay_interval: float = 5.0,
+    ) -> None:
+        self._worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=250)
+        self._relay = relay
+        self._interval = relay_interval
+        self._stopping = threading.Event()
+        self._relay_thread = threading.Thread(target=self._relay_forever, name="outbox-relay")
+
+    def start(self) -> None:
+        self._worker.start()
+        self._relay_thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._relay_thread.join(timeout=10)
+        self._worker.stop(timeout=10_000)
+
+    def _relay_forever(self) -> None:
+        while True:
+            try:
+                if relayed := self._relay():
+                    log.info("relayed %d outbox messages", relayed)
+            except Exception:
+                log.exception("outbox relay failed; trying again in %.0f s", self._interval)
+            if self._stopping.wait(self._interval):
+                return

@@ -1,0 +1,208 @@
+"""The composition root: settings → adapters → use cases, for the app, the CLI and the worker.
+
+Nothing is built at import time; `Container(settings=...)` builds lazily on first use and
+`shutdown_resources()` releases pools and clients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import dramatiq
+from dependency_injector import containers, providers
+from sqlalchemy import Engine
+
+from fundraising.adapters.cache.memory import MemoryCache, MemoryThrottle
+from fundraising.adapters.cache.redis import RedisCache, RedisThrottle
+from fundraising.adapters.clock import SystemClock
+from fundraising.adapters.files.images import PillowImages
+from fundraising.adapters.files.local import LocalFileStorage
+from fundraising.adapters.health import Readiness
+from fundraising.adapters.mail.senders import FileMailer, SmtpMailer
+from fundraising.adapters.security.passwords import Argon2Hasher
+from fundraising.adapters.security.tokens import JwtTokens
+from fundraising.adapters.sql.engine import build_engine
+from fundraising.adapters.sql.queries import SqlCollectQueries, SqlPaymentQueries, SqlTotalsAudit
+from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
+from fundraising.adapters.tasks.broker import DramatiqTaskQueue, build_broker
+from fundraising.adapters.tasks.worker import BackgroundWorker, declare_actors, give_up_on
+from fundraising.application.ports.tasks import ProcessCover, SendEmail
+from fundraising.application.use_cases.auth import (
+    Authenticate,
+    GetCurrentUser,
+    LogIn,
+    RefreshAccess,
+    RegisterUser,
+    VerifyToken,
+)
+from fundraising.application.use_cases.collects import (
+    CreateCollect,
+    DeactivateCollect,
+    DeleteCollect,
+    GetCollect,
+    ListCollects,
+    ListFeed,
+    UpdateCollect,
+)
+from fundraising.application.use_cases.covers import Covers, ProcessCoverTask
+from fundraising.application.use_cases.notifications import DeliverEmail
+from fundraising.application.use_cases.outbox import RelayOutbox, RunTask
+from fundraising.application.use_cases.payments import Donate, GetPayment, ListMyPayments
+from fundraising.application.use_cases.reconcile import Reconcile
+from fundraising.settings import Settings
+
+
+def _engine(settings: Settings) -> Iterator[Engine]:
+    engine = build_engine(settings.database_url, pool_size=settings.database_pool_size)
+    yield engine
+    engine.dispose()
+
+
+def _broker(settings: Settings) -> Iterator[dramatiq.Broker]:
+    broker = build_broker(settings.broker_url, publisher_only=settings.broker_url is not None)
+    yield broker
+    broker.close()
+
+
+def _redis_cache(settings: Settings) -> Iterator[RedisCache]:
+    assert settings.redis_url is not None
+    cache = RedisCache(settings.redis_url, ttl_seconds=settings.cache_ttl_seconds)
+    yield cache
+    cache.close()
+
+
+def _backend(settings: Settings) -> str:
+    return "redis" if settings.redis_url else "memory"
+
+
+def _mail_transport(settings: Settings) -> str:
+    return "smtp" if settings.smtp_url else "files"
+
+
+def collect_link(settings: Settings) -> Callable[[int], str]:
+    base = settings.public_url.rstrip("/")
+    return lambda collect_id: f"{base}/api/v1/collects/{collect_id}/"
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    clock = providers.Singleton(SystemClock)
+
+    engine = providers.Resource(_engine, settings)
+    broker = providers.Resource(_broker, settings)
+    task_queue = providers.Singleton(DramatiqTaskQueue, broker)
+    uow = providers.Factory(SqlUnitOfWork, engine=engine, task_queue=task_queue, clock=clock)
+    collect_queries = providers.Singleton(SqlCollectQueries, engine)
+    payment_queries = providers.Singleton(SqlPaymentQueries, engine)
+    totals_audit = providers.Singleton(SqlTotalsAudit, engine)
+
+    cache = providers.Selector(
+        providers.Callable(_backend, settings),
+        redis=providers.Resource(_redis_cache, settings),
+        memory=providers.Singleton(MemoryCache, ttl_seconds=settings.provided.cache_ttl_seconds),
+    )
+    throttle = providers.Selector(
+        providers.Callable(_backend, settings),
+        redis=providers.Singleton(
+            RedisThrottle,
+            settings.provided.redis_url,
+            limit=settings.provided.login_max_failures,
+            window_seconds=settings.provided.login_window_seconds,
+        ),
+        memory=providers.Singleton(
+            MemoryThrottle,
+            limit=settings.provided.login_max_failures,
+            window_seconds=settings.provided.login_window_seconds,
+        ),
+    )
+    storage = providers.Singleton(LocalFileStorage, settings.provided.media_dir)
+    images = providers.Singleton(PillowImages)
+    covers = providers.Singleton(Covers, storage, images)
+    hasher = providers.Singleton(
+        Argon2Hasher,
+        time_cost=settings.provided.argon2_time_cost,
+        memory_kib=settings.provided.argon2_memory_kib,
+    )
+    tokens = providers.Singleton(
+        JwtTokens,
+        secret=settings.provided.secret_key.get_secret_value.call(),
+        clock=clock,
+        access_lifetime=providers.Factory(
+            timedelta, minutes=settings.provided.access_token_minutes
+        ),
+        refresh_lifetime=providers.Factory(timedelta, days=settings.provided.refresh_token_days),
+    )
+    mailer = providers.Selector(
+        providers.Callable(_mail_transport, settings),
+        smtp=providers.Singleton(
+            SmtpMailer, settings.provided.smtp_url, sender=settings.provided.mail_from
+        ),
+        files=providers.Singleton(
+            FileMailer, settings.provided.mail_dir, sender=settings.provided.mail_from
+        ),
+    )
+
+    register_user = providers.Singleton(RegisterUser, uow.provider, hasher, clock)
+    log_in = providers.Singleton(LogIn, uow.provider, hasher, tokens, throttle)
+    refresh_access = providers.Singleton(RefreshAccess, uow.provider, tokens)
+    verify_token = providers.Singleton(VerifyToken, tokens)
+    authenticate = providers.Singleton(Authenticate, tokens)
+    current_user = providers.Singleton(GetCurrentUser, uow.provider)
+
+    create_collect = providers.Singleton(CreateCollect, uow.provider, covers, cache, clock)
+    update_collect = providers.Singleton(
+        UpdateCollect, uow.provider, collect_queries, covers, cache, clock
+    )
+    delete_collect = providers.Singleton(DeleteCollect, uow.provider, covers, cache)
+    deactivate_collect = providers.Singleton(DeactivateCollect, uow.provider, cache, clock)
+    get_collect = providers.Singleton(GetCollect, collect_queries)
+    list_collects = providers.Singleton(ListCollects, collect_queries)
+    list_feed = providers.Singleton(ListFeed, collect_queries)
+
+    donate = providers.Singleton(Donate, uow.provider, cache, clock)
+    get_payment = providers.Singleton(GetPayment, uow.provider)
+    my_payments = providers.Singleton(ListMyPayments, payment_queries)
+    reconcile = providers.Singleton(Reconcile, totals_audit, cache)
+
+    process_cover = providers.Singleton(
+        ProcessCoverTask, uow.provider, storage, images, cache, clock
+    )
+    deliver_email = providers.Singleton(
+        DeliverEmail, uow.provider, mailer, providers.Callable(collect_link, settings)
+    )
+    run_task = providers.Singleton(
+        RunTask,
+        uow.provider,
+        providers.Dict({SendEmail: deliver_email, ProcessCover: process_cover}),
+        clock,
+    )
+    relay_outbox = providers.Singleton(RelayOutbox, uow.provider, task_queue, clock)
+    readiness = providers.Singleton(
+        Readiness,
+        engine,
+        redis_url=settings.provided.redis_url,
+        broker_url=settings.provided.broker_url,
+    )
+
+
+def background_worker(
+    container: Container, *, broker: dramatiq.Broker | None = None, threads: int | None = None
+) -> BackgroundWorker:
+    """Worker threads consuming `broker` (default: the container's, i.e. the in-process one)."""
+    settings: Settings = container.settings()
+    broker = broker or container.broker()
+    declare_actors(
+        broker,
+        run=container.run_task(),
+        give_up=give_up_on(container.process_cover().give_up),
+        max_retries=settings.task_max_retries,
+        min_backoff_ms=settings.task_min_backoff_ms,
+        max_backoff_ms=settings.task_max_backoff_ms,
+    )
+    return BackgroundWorker(
+        broker,
+        threads=threads or settings.worker_threads,
+        relay=container.relay_outbox(),
+        relay_interval=settings.relay_interval_seconds,
+    )

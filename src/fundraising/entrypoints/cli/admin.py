@@ -1,0 +1,87 @@
+"""Administration: users, collects and the reconciliation of totals."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fundraising.application.use_cases.auth import Registration
+from fundraising.entrypoints.cli import bootstrap
+
+console = Console()
+
+
+def create_user(
+    username: Annotated[str, typer.Argument(help="Letters, digits and @.+-_ (1–150).")],
+    email: Annotated[str, typer.Option(help="E-mail address.")],
+    first_name: Annotated[str, typer.Option(help="First name.")] = "",
+    last_name: Annotated[str, typer.Option(help="Last name.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a user; the password is asked for (twice) unless --password-stdin is given."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    container = bootstrap.container()
+    try:
+        user = container.register_user()(
+            Registration(username, email, password, first_name, last_name)
+        )
+    finally:
+        container.shutdown_resources()
+    typer.echo(f"created user {user.username} (id {user.id})")
+
+
+def deactivate_collect(
+    collect_id: Annotated[int, typer.Argument(help="The collect's id.")],
+) -> None:
+    """Close a collect to donations, whoever its author is."""
+    container = bootstrap.container()
+    try:
+        container.deactivate_collect()(collect_id)
+    finally:
+        container.shutdown_resources()
+    typer.echo(f"collect {collect_id} deactivated")
+
+
+def reconcile(
+    fix: Annotated[bool, typer.Option("--fix", help="Rewrite the drifted totals.")] = False,
+) -> None:
+    """Recompute every collect's totals from its payments and print the drift.
+
+    Exit status 1 when drift was found and left unfixed, 0 otherwise.
+    """
+    container = bootstrap.container()
+    try:
+        report = container.reconcile()(fix=fix)
+    finally:
+        container.shutdown_resources()
+    if not report.drifts:
+        typer.echo("no drift: every collect's totals match its payments")
+        return
+    table = Table("collect", "stored total", "actual total", "donations", "donors")
+    for drift in report.drifts:
+        table.add_row(
+            str(drift.collect_id),
+            str(drift.stored.collected),
+            str(drift.actual.collected),
+            f"{drift.stored.donations} → {drift.actual.donations}",
+            f"{drift.stored.donors} → {drift.actual.donors}",
+        )
+    console.print(table)
+    if report.fixed:
+        typer.echo(f"fixed {len(report.drifts)} collects")
+        return
+    typer.echo(f"{len(report.drifts)} collects drifted; run with --fix to repair them")
+    raise typer.Exit(1)
+
+
+COMMANDS: list[Callable[..., None]] = [create_user, deactivate_collect, reconcile]

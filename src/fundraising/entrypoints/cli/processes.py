@@ -1,0 +1,98 @@
+"""Long-running processes: the HTTP server and the background worker."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from fundraising.adapters.tasks.broker import build_broker
+from fundraising.container import background_worker
+from fundraising.entrypoints.cli import bootstrap
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes (use several with MySQL and Redis).")
+    ] = 1,
+    reload: Annotated[
+        bool, typer.Option(help="Restart when the code changes (development only).")
+    ] = False,
+) -> None:
+    """Serve the HTTP API with uvicorn (one event loop per worker process)."""
+    current = bootstrap.settings()
+    if workers > 1 and current.broker_url is None:
+        raise typer.BadParameter(
+            "several workers need FUNDRAISING_BROKER_URL: the in-process task queue "
+            "lives in one process",
+            param_hint="--workers",
+        )
+    uvicorn.run(
+        "fundraising.entrypoints.http.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        reload_dirs=["src"] if reload else None,
+        log_level=current.log_level.lower(),
+        proxy_headers=True,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def worker(
+    processes: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="Threads per process (default from settings).")
+    ] = None,
+) -> None:
+    """Run background tasks (e-mails, covers) from the Redis broker, and relay the outbox."""
+    if processes > 1:
+        _supervise(processes, threads)
+        return
+    container = bootstrap.container()
+    settings = container.settings()
+    if settings.broker_url is None:
+        raise typer.BadParameter(
+            "FUNDRAISING_BROKER_URL is not set; without it `fundraising serve` runs the "
+            "tasks in its own process",
+            param_hint="FUNDRAISING_BROKER_URL",
+        )
+    broker = build_broker(settings.broker_url)
+    running = background_worker(container, broker=broker, threads=threads)
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    running.start()
+    typer.echo(f"worker running ({threads or settings.worker_threads} threads); Ctrl+C stops it")
+    stopping.wait()
+    running.stop()
+    broker.close()
+    container.shutdown_resources()
+
+
+def _supervise(count: int, threads: int | None) -> None:
+    """Start `count` single-process workers and stop them all on SIGINT/SIGTERM."""
+    command = [sys.executable, "-m", "fundraising", "worker", "--processes", "1"]
+    if threads:
+        command += ["--threads", str(threads)]
+    children = [subprocess.Popen(command) for _ in range(count)]
+
+    def stop(*_: object) -> None:
+        for child in children:
+            child.terminate()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    codes = [child.wait() for child in children]
+    if any(codes):
+        raise typer.Exit(max(codes))

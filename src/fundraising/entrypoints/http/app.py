@@ -1,0 +1,91 @@
+"""The app factory: one Litestar app per container, for `fundraising serve`, tests and servers."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.types import Message, Scope
+
+from fundraising.adapters.sql import migrate
+from fundraising.application.errors import DomainError
+from fundraising.container import Container, background_worker
+from fundraising.entrypoints.http.bodies import MAX_JSON_BODY
+from fundraising.entrypoints.http.errors import (
+    domain_error_handler,
+    http_error_handler,
+    request_id,
+    unexpected_error_handler,
+)
+from fundraising.entrypoints.http.openapi import openapi_config
+from fundraising.entrypoints.http.routes import auth, collects, operations, payments
+from fundraising.entrypoints.http.threads import size_thread_pool
+from fundraising.entrypoints.logs import configure_logging
+from fundraising.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def _tag_request_id(message: Message, scope: Scope) -> None:
+    """Every response carries X-Request-ID, error pages and 404s included."""
+    if message["type"] == "http.response.start":
+        headers = list(message.get("headers", []))
+        headers.append((b"x-request-id", request_id(scope).encode()))
+        message["headers"] = headers
+
+
+def create_app(container: Container) -> Litestar:
+    settings: Settings = container.settings()
+    worker = background_worker(container) if settings.broker_url is None else None
+
+    def start() -> None:
+        if settings.auto_migrate:
+            migrate.upgrade(settings.database_url)
+        size_thread_pool(settings.database_pool_size * 2)
+        if worker is not None:
+            worker.start()
+        log.info("fundraising is serving (%s profile)", settings.env)
+
+    def stop() -> None:
+        if worker is not None:
+            worker.stop()
+        container.shutdown_resources()
+
+    state = State(
+        {
+            "container": container,
+            "authenticate": container.authenticate(),
+            "response_cache": container.cache() if settings.cache_enabled else None,
+        }
+    )
+    return Litestar(
+        route_handlers=[
+            *auth.HANDLERS,
+            *collects.HANDLERS,
+            *payments.HANDLERS,
+            *operations.HANDLERS,
+            *operations.static_routers(settings),
+        ],
+        state=state,
+        on_startup=[start],
+        on_shutdown=[stop],
+        before_send=[_tag_request_id],
+        exception_handlers={
+            DomainError: domain_error_handler,
+            HTTPException: http_error_handler,
+            Exception: unexpected_error_handler,
+        },
+        openapi_config=openapi_config(settings.public_url),
+        request_max_body_size=MAX_JSON_BODY,
+        logging_config=None,
+        debug=False,
+    )
+
+
+def app_from_environment() -> Litestar:
+    """The uvicorn factory: settings from FUNDRAISING_* and .env."""
+    settings = Settings()
+    configure_logging(settings)
+    return create_app(Container(settings=settings))

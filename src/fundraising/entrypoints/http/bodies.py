@@ -1,0 +1,140 @@
+"""Reading request bodies: exact JSON (numbers as Decimal), multipart forms, and fields
+converted one by one so that a 400 names every invalid field at once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Union, get_args
+
+import msgspec
+from attrs import frozen
+from litestar import Request
+from litestar.datastructures import UploadFile
+from litestar.exceptions import ClientException
+from msgspec import UnsetType
+
+from fundraising.application.errors import FieldError
+from fundraising.domain.collect import UNSET
+from fundraising.domain.errors import InvalidValue
+from fundraising.entrypoints.http.errors import (
+    MalformedRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from fundraising.entrypoints.http.fields import CONVERTERS
+
+REQUIRED = "This field is required."
+_JSON = msgspec.json.Decoder(float_hook=Decimal)  # numbers reach Money exactly, never as floats
+MAX_JSON_BODY = 64 * 1024
+MAX_COVER = 2 * 1024 * 1024
+MAX_FORM_BODY = MAX_COVER + 64 * 1024
+
+
+def is_multipart(request: Request[Any, Any, Any]) -> bool:
+    return request.content_type[0] == "multipart/form-data"
+
+
+async def json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    media_type = request.content_type[0]
+    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(f"Send JSON (application/json), not {media_type}.")
+    body = await request.body()
+    if not body.strip():
+        raise MalformedRequest("The request body is empty; send a JSON object.")
+    try:
+        data = _JSON.decode(body)
+    except msgspec.DecodeError as error:
+        raise MalformedRequest(f"The request body is not valid JSON: {error}.") from None
+    if not isinstance(data, dict):
+        raise MalformedRequest("The request body must be a JSON object.")
+    return data
+
+
+async def form(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """A multipart form as a dict; an uploaded file bigger than the cover limit is a 413."""
+    try:
+        parsed = await request.form()
+    except ClientException as error:
+        raise MalformedRequest(f"The multipart form cannot be read: {error.detail}.") from None
+    data: dict[str, Any] = {}
+    for name, value in parsed.multi_items():
+        if isinstance(value, UploadFile):
+            value.file.seek(0, 2)
+            if value.file.tell() > MAX_COVER:
+                raise PayloadTooLarge(f"The file in {name!r} is larger than 2 MiB.")
+            value.file.seek(0)
+        data.setdefault(name, value)
+    return data
+
+
+@frozen
+class Fields:
+    """Converted values by field name, and the fields that could not be converted."""
+
+    values: Mapping[str, Any]
+    errors: tuple[FieldError, ...]
+
+    def get(self, name: str, default: Any = UNSET) -> Any:
+        return self.values.get(name, default)
+
+
+def _message(error: msgspec.ValidationError) -> str:
+    message = str(error)
+    for suffix in (" - at `$`",):
+        message = message.removesuffix(suffix)
+    return message if message.endswith(".") else message + "."
+
+
+def read_fields(
+    data: Mapping[str, Any], schema: type[msgspec.Struct], *, from_form: bool = False
+) -> Fields:
+    """Convert each field the schema declares; unknown fields are ignored.
+
+    From a form every value is a string: conversions are lax ("true", "150.00") and an
+    empty string means null for a field that may be null.
+    """
+    values: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for field in msgspec.structs.fields(schema):
+        if field.encode_name not in data:
+            if field.required:
+                errors.append(FieldError(field.encode_name, REQUIRED))
+            continue
+        raw = data[field.encode_name]
+        if isinstance(raw, UploadFile):
+            values[field.name] = raw
+            continue
+        if from_form and raw == "" and _nullable(field.type):
+            values[field.name] = None
+            continue
+        try:
+            values[field.name] = _convert(raw, _settable(field.type), strict=not from_form)
+        except msgspec.ValidationError as error:
+            errors.append(FieldError(field.encode_name, _message(error)))
+        except InvalidValue as error:
+            errors.append(FieldError(field.encode_name, str(error)))
+    return Fields(values, tuple(errors))
+
+
+def _convert(raw: Any, annotation: Any, *, strict: bool) -> Any:
+    """msgspec for standard types; ours (raising `InvalidValue`) for the marker types."""
+    members = get_args(annotation) or (annotation,)
+    custom = next((member for member in members if member in CONVERTERS), None)
+    if custom is None:
+        return msgspec.convert(raw, annotation, strict=strict)
+    if raw is None and type(None) in members:
+        return None
+    return CONVERTERS[custom](raw)
+
+
+def _nullable(annotation: Any) -> bool:
+    return type(None) in get_args(annotation)
+
+
+def _settable(annotation: Any) -> Any:
+    """The type without msgspec's UnsetType (which only means "absent" in a Struct)."""
+    members = tuple(member for member in get_args(annotation) if member is not UnsetType)
+    if members and len(members) < len(get_args(annotation)):
+        return members[0] if len(members) == 1 else Union[members]  # noqa: UP007
+    return annotation

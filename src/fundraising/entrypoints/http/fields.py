@@ -1,0 +1,95 @@
+"""Types of request fields that msgspec cannot know, with their conversion and JSON Schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from fundraising.domain.errors import InvalidValue
+from fundraising.domain.money import Money
+
+
+class Amount:
+    """Marks a money field: a decimal string or a JSON number, parsed exactly into `Money`."""
+
+
+class Timestamp:
+    """Marks an ISO 8601 date-time; one without an offset is taken as UTC."""
+
+
+class JsonObject:
+    """Marks a free-form JSON object (payment metadata)."""
+
+
+class CoverFile:
+    """Marks the cover upload of a multipart form."""
+
+
+def _timestamp(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidValue("Must be an ISO 8601 date-time string.")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidValue("Must be an ISO 8601 date-time such as 2030-01-31T18:00:00Z.") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _plain(value: object) -> object:
+    """JSON values as stored: exact decimals become ints, or floats (metadata is not money)."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidValue("Numbers must be finite.")
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _json_object(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidValue("Must be a JSON object.")
+    plain = _plain(value)
+    assert isinstance(plain, dict)
+    return plain
+
+
+def _not_a_file(value: object) -> None:
+    raise InvalidValue("Upload the cover as a file (multipart/form-data), or send it empty.")
+
+
+CONVERTERS: dict[type, Callable[[Any], Any]] = {
+    Amount: Money.parse,
+    Timestamp: _timestamp,
+    JsonObject: _json_object,
+    CoverFile: _not_a_file,
+}
+
+
+AMOUNT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+
+SCHEMAS: dict[type, dict[str, Any]] = {
+    Amount: {
+        "anyOf": [
+            {"type": "string", "pattern": AMOUNT_PATTERN},
+            {"type": "number", "exclusiveMinimum": 0, "maximum": 9999999999.99},
+        ],
+        "description": "Roubles with at most two decimal places, as a string or a number.",
+        "examples": ["150.00"],
+    },
+    Timestamp: {"type": "string", "format": "date-time", "examples": ["2030-01-31T18:00:00Z"]},
+    JsonObject: {"type": "object", "additionalProperties": True},
+    CoverFile: {"type": "string", "format": "binary"},
+}
+
+
+def schema_of_custom(kind: type) -> dict[str, Any]:
+    """msgspec's `schema_hook`."""
+    try:
+        return SCHEMAS[kind]
+    except KeyError:
+        raise NotImplementedError(f"no schema for {kind}") from None

@@ -1,0 +1,55 @@
+"""Health checks, uploaded media and the documentation's static assets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from litestar.static_files import create_static_files_router
+from litestar.types import ControllerRouterHandler
+
+from fundraising.adapters.health import OK
+from fundraising.application.errors import Unavailable
+from fundraising.entrypoints.http import schemas
+from fundraising.entrypoints.http.errors import PROBLEMS, problem_response
+from fundraising.entrypoints.http.openapi import ASSETS, SWAGGER_ASSETS, problems
+from fundraising.entrypoints.http.threads import in_thread
+from fundraising.settings import Settings
+
+TAGS = ["operations"]
+
+
+@get("/health/live", tags=TAGS, summary="The process is running")
+async def live() -> schemas.Health:
+    return schemas.Health(status=OK, checks={})
+
+
+@get(
+    "/health/ready",
+    tags=TAGS,
+    summary="The database (and Redis, broker when configured) answer",
+    responses=problems(503),
+)
+async def ready(request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    checks: dict[str, str] = await in_thread(state.container.readiness().check)
+    failing = sorted(name for name, result in checks.items() if result != OK)
+    if failing:
+        detail = "Not ready: " + "; ".join(f"{name} {checks[name]}" for name in failing) + "."
+        return problem_response(request, PROBLEMS[Unavailable], detail)
+    return Response(schemas.Health(status=OK, checks=checks))
+
+
+def static_routers(settings: Settings) -> list[ControllerRouterHandler]:
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        create_static_files_router(
+            path="/media", directories=[settings.media_dir], include_in_schema=False
+        ),
+        create_static_files_router(
+            path=ASSETS, directories=[SWAGGER_ASSETS], include_in_schema=False
+        ),
+    ]
+
+
+HANDLERS = [live, ready]

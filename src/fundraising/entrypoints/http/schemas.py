@@ -1,0 +1,269 @@
+"""Request and response shapes of the contract, as msgspec Structs (never entities)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from fundraising.application.views import (
+    CollectDetail,
+    CollectView,
+    FeedEntry,
+    PaymentView,
+    UserView,
+)
+from fundraising.domain.collect import DESCRIPTION_MAX, TITLE_MAX, CoverStatus, Occasion
+from fundraising.domain.money import Money
+from fundraising.domain.payment import COMMENT_MAX, TRANSACTION_ID_MAX, PaymentStatus
+from fundraising.domain.user import EMAIL_MAX, NAME_MAX, USERNAME_MAX
+from fundraising.entrypoints.http.fields import Amount, CoverFile, JsonObject, Timestamp
+
+# --- requests (documented from these Structs; converted field by field, see bodies.py) ---
+
+Title = Annotated[str, Meta(min_length=1, max_length=TITLE_MAX, examples=["Подарок Ивану"])]
+Description = Annotated[str, Meta(max_length=DESCRIPTION_MAX)]
+TransactionId = Annotated[
+    str,
+    Meta(
+        pattern=rf"^[\x21-\x7e]{{1,{TRANSACTION_ID_MAX}}}$",
+        description="Printable ASCII without spaces; unique, and the idempotency key.",
+        examples=["sber_6f1c2a9e"],
+    ),
+]
+
+
+class UserRegistration(Struct, kw_only=True):
+    username: Annotated[
+        str, Meta(min_length=1, max_length=USERNAME_MAX, pattern=r"^[\w.@+-]+$", examples=["ivan"])
+    ]
+    email: Annotated[str, Meta(max_length=EMAIL_MAX, examples=["ivan@example.com"])]
+    password: Annotated[str, Meta(examples=["correct horse battery"])]
+    first_name: Annotated[str, Meta(max_length=NAME_MAX)] = ""
+    last_name: Annotated[str, Meta(max_length=NAME_MAX)] = ""
+
+
+class Credentials(Struct):
+    username: str
+    password: str
+
+
+class RefreshRequest(Struct):
+    refresh: str
+
+
+class VerifyRequest(Struct):
+    token: str
+
+
+class CollectCreate(Struct, kw_only=True):
+    title: Title
+    occasion: Occasion = Occasion.OTHER
+    description: Description = ""
+    goal_amount: Amount | None = None
+    end_date: Timestamp | None = None
+
+
+class CollectCreateForm(CollectCreate, kw_only=True):
+    cover: CoverFile | None = None
+
+
+class CollectUpdate(Struct, kw_only=True):
+    title: Title | UnsetType = UNSET
+    occasion: Occasion | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
+    goal_amount: Amount | UnsetType | None = UNSET
+    end_date: Timestamp | UnsetType | None = UNSET
+    is_active: bool | UnsetType = UNSET
+    cover: UnsetType | None = UNSET
+
+
+class CollectUpdateForm(Struct, kw_only=True):
+    title: Title | UnsetType = UNSET
+    occasion: Occasion | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
+    goal_amount: Amount | UnsetType | None = UNSET
+    end_date: Timestamp | UnsetType | None = UNSET
+    is_active: bool | UnsetType = UNSET
+    cover: CoverFile | UnsetType | None = UNSET
+
+
+class PaymentCreate(Struct, kw_only=True):
+    collect: Annotated[int, Meta(ge=1, le=2**63 - 1)]
+    amount: Amount
+    transaction_id: TransactionId
+    is_anonymous: bool = False
+    comment: Annotated[str, Meta(max_length=COMMENT_MAX)] | None = None
+    metadata: JsonObject | None = None
+
+
+REQUEST_SCHEMAS: tuple[type[Struct], ...] = (
+    UserRegistration,
+    Credentials,
+    RefreshRequest,
+    VerifyRequest,
+    CollectCreate,
+    CollectCreateForm,
+    CollectUpdate,
+    CollectUpdateForm,
+    PaymentCreate,
+)
+
+# --- responses ---
+
+Decimal2 = Annotated[str, Meta(pattern=r"^[0-9]+\.[0-9]{2}$", examples=["150.00"])]
+
+
+class User(Struct):
+    id: int
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+
+
+class TokenPair(Struct):
+    access: str
+    refresh: str
+
+
+class AccessToken(Struct):
+    access: str
+
+
+class Empty(Struct):
+    pass
+
+
+class Collect(Struct):
+    id: int
+    title: str
+    occasion: Occasion
+    description: str
+    goal_amount: Decimal2 | None
+    collected_amount: Decimal2
+    donors_count: int
+    donations_count: int
+    progress: float | None
+    start_date: datetime
+    end_date: datetime | None
+    is_active: bool
+    created_by: int
+    author_name: str
+    cover_url: str | None
+    cover_status: CoverStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class FeedItem(Struct):
+    amount: Decimal2
+    payment_date: datetime
+    donor_name: str
+
+
+class CollectDetailed(Collect):
+    payments: list[FeedItem]
+
+
+class Payment(Struct):
+    id: int
+    collect: int
+    amount: Decimal2
+    status: PaymentStatus
+    transaction_id: str
+    payment_date: datetime
+    is_anonymous: bool
+    comment: str | None
+    metadata: dict[str, Any] | None
+
+
+class CollectPage(Struct):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[Collect]
+
+
+class FeedPage(Struct):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[FeedItem]
+
+
+class PaymentPage(Struct):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[Payment]
+
+
+class Health(Struct):
+    status: str
+    checks: dict[str, str]
+
+
+def money(value: Money | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def user(view: UserView) -> User:
+    return User(view.id, view.username, view.email, view.first_name, view.last_name)
+
+
+def _collect_fields(view: CollectView, media_url: str) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "title": view.title,
+        "occasion": view.occasion,
+        "description": view.description,
+        "goal_amount": money(view.goal_amount),
+        "collected_amount": str(view.collected_amount),
+        "donors_count": view.donors_count,
+        "donations_count": view.donations_count,
+        "progress": None if view.progress is None else float(view.progress),
+        "start_date": view.start_date,
+        "end_date": view.end_date,
+        "is_active": view.is_active,
+        "created_by": view.created_by,
+        "author_name": view.author_name,
+        "cover_url": f"{media_url}{view.cover_image}" if view.cover_image else None,
+        "cover_status": view.cover_status,
+        "created_at": view.created_at,
+        "updated_at": view.updated_at,
+    }
+
+
+def collect(view: CollectView, media_url: str) -> Collect:
+    return Collect(**_collect_fields(view, media_url))
+
+
+def feed_item(entry: FeedEntry) -> FeedItem:
+    return FeedItem(str(entry.amount), entry.payment_date, entry.donor_name)
+
+
+def collect_detail(detail: CollectDetail, media_url: str) -> CollectDetailed:
+    return CollectDetailed(
+        **_collect_fields(detail.collect, media_url),
+        payments=[feed_item(entry) for entry in detail.payments],
+    )
+
+
+def payment(view: PaymentView) -> Payment:
+    return Payment(
+        id=view.id,
+        collect=view.collect,
+        amount=str(view.amount),
+        status=view.status,
+        transaction_id=view.transaction_id,
+        payment_date=view.payment_date,
+        is_anonymous=view.is_anonymous,
+        comment=view.comment,
+        metadata=view.metadata,
+    )
+
+
+encode = msgspec.json.Encoder().encode
