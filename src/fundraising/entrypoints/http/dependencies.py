@@ -22,7 +22,7 @@ def use_case(name: str) -> Provide:
     def provide(state: State) -> Any:
         return getattr(state.container, name)()
 
-    return Provide(provide, sync_to_thread=False, use_cache=True)
+    return Provide(provide, sync_to_thread=False)
 
 
 def current_user_id(request: Request[Any, Any, Any], state: State) -> int:

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get, post
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from fundraising.application.errors import ValidationFailed
@@ -38,7 +39,9 @@ TAGS = ["auth"]
     operation_class=body(schemas.UserRegistration),
     responses=problems(400, 409, 413, 415),
 )
-async def register(request: Request[Any, Any, Any], register_user: RegisterUser) -> schemas.User:
+async def register(
+    request: Request[Any, Any, Any], register_user: NamedDependency[RegisterUser]
+) -> schemas.User:
     fields = read_fields(await json_object(request), schemas.UserRegistration)
     registration = Registration(
         username=fields.get("username", ""),
@@ -68,7 +71,9 @@ async def _valid(request: Request[Any, Any, Any], schema: type[msgspec.Struct]) 
     operation_class=body(schemas.Credentials),
     responses=problems(400, 401, 413, 415, 429),
 )
-async def create_tokens(request: Request[Any, Any, Any], log_in: LogIn) -> schemas.TokenPair:
+async def create_tokens(
+    request: Request[Any, Any, Any], log_in: NamedDependency[LogIn]
+) -> schemas.TokenPair:
     fields = await _valid(request, schemas.Credentials)
     client = request.client.host if request.client else "unknown"
     login = Login(fields.get("username"), fields.get("password"), client)
@@ -86,7 +91,7 @@ async def create_tokens(request: Request[Any, Any, Any], log_in: LogIn) -> schem
     responses=problems(400, 401, 413, 415),
 )
 async def refresh_token(
-    request: Request[Any, Any, Any], refresh_access: RefreshAccess
+    request: Request[Any, Any, Any], refresh_access: NamedDependency[RefreshAccess]
 ) -> schemas.AccessToken:
     refresh = (await _valid(request, schemas.RefreshRequest)).get("refresh")
     return schemas.AccessToken(await in_thread(refresh_access, refresh))
@@ -101,7 +106,9 @@ async def refresh_token(
     operation_class=body(schemas.VerifyRequest),
     responses=problems(400, 401, 413, 415),
 )
-async def verify(request: Request[Any, Any, Any], verify_token: VerifyToken) -> schemas.Empty:
+async def verify(
+    request: Request[Any, Any, Any], verify_token: NamedDependency[VerifyToken]
+) -> schemas.Empty:
     verify_token((await _valid(request, schemas.VerifyRequest)).get("token"))
     return schemas.Empty()
 
@@ -114,7 +121,9 @@ async def verify(request: Request[Any, Any, Any], verify_token: VerifyToken) -> 
     dependencies={**AUTHENTICATED, "current_user": use_case("current_user")},
     responses=problems(401),
 )
-async def me(user_id: int, current_user: GetCurrentUser) -> schemas.User:
+async def me(
+    user_id: NamedDependency[int], current_user: NamedDependency[GetCurrentUser]
+) -> schemas.User:
     return schemas.user(await in_thread(current_user, user_id))
 
 

@@ -6,8 +6,9 @@ from typing import Annotated, Any, BinaryIO, cast
 
 from litestar import Request, Response, delete, get, patch, post
 from litestar.datastructures import State, UploadFile
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from fundraising.adapters.cache.base import LISTS, collect_scope
@@ -50,7 +51,7 @@ CollectId = Annotated[int, Parameter(description="A collect id (a positive 64-bi
 NOT_MODIFIED = {304: ResponseSpec(None, description="Not modified (If-None-Match matched).")}
 
 
-def _author(value: str | None, user_id: int) -> int | None:
+def _author(value: str | None, user_id: NamedDependency[int]) -> int | None:
     if value is None:
         return None
     if value == "me":
@@ -71,16 +72,16 @@ def _author(value: str | None, user_id: int) -> int | None:
 async def list_collects(
     request: Request[Any, Any, Any],
     state: State,
-    user_id: int,
-    occasion: Occasion | None = None,
-    is_active: bool | None = None,
-    author: Annotated[str | None, Parameter(description='"me" or a user id.')] = None,
+    user_id: NamedDependency[int],
+    occasion: FromQuery[Occasion | None] = None,
+    is_active: FromQuery[bool | None] = None,
+    author: Annotated[str | None, QueryParameter(description='"me" or a user id.')] = None,
     search: Annotated[
-        str | None, Parameter(description="Title or description contains (any case).")
+        str | None, QueryParameter(description="Title or description contains (any case).")
     ] = None,
-    ordering: CollectOrdering = CollectOrdering.CREATED_AT_DESC,
-    page: int = 1,
-    page_size: Annotated[int, Parameter(description="At most 100.")] = DEFAULT_PAGE_SIZE,
+    ordering: FromQuery[CollectOrdering] = CollectOrdering.CREATED_AT_DESC,
+    page: FromQuery[int] = 1,
+    page_size: Annotated[int, QueryParameter(description="At most 100.")] = DEFAULT_PAGE_SIZE,
 ) -> Response[bytes]:
     filters = CollectFilter(
         occasion=occasion,
@@ -116,7 +117,10 @@ async def list_collects(
     },
 )
 async def get_collect(
-    request: Request[Any, Any, Any], state: State, user_id: int, collect_id: CollectId
+    request: Request[Any, Any, Any],
+    state: State,
+    user_id: NamedDependency[int],
+    collect_id: CollectId,
 ) -> Response[bytes]:
     existing_id(collect_id, "collect")
     get_collect = state.container.get_collect()
@@ -141,10 +145,10 @@ async def get_collect(
 async def list_feed(
     request: Request[Any, Any, Any],
     state: State,
-    user_id: int,
+    user_id: NamedDependency[int],
     collect_id: CollectId,
-    page: int = 1,
-    page_size: Annotated[int, Parameter(description="At most 100.")] = DEFAULT_PAGE_SIZE,
+    page: FromQuery[int] = 1,
+    page_size: Annotated[int, QueryParameter(description="At most 100.")] = DEFAULT_PAGE_SIZE,
 ) -> Response[bytes]:
     existing_id(collect_id, "collect")
     wanted = PageRequest.of(page, page_size)
@@ -199,7 +203,9 @@ async def _closed(fields: CollectFields) -> None:
     responses=problems(400, 401, 413, 415),
 )
 async def create_collect(
-    request: Request[Any, Any, Any], user_id: int, create_collect: CreateCollect
+    request: Request[Any, Any, Any],
+    user_id: NamedDependency[int],
+    create_collect: NamedDependency[CreateCollect],
 ) -> Response[schemas.CollectDetailed]:
     fields = await _fields(request, schemas.CollectCreate, schemas.CollectCreateForm)
     fields = CollectFields(
@@ -235,9 +241,9 @@ async def create_collect(
 )
 async def update_collect(
     request: Request[Any, Any, Any],
-    user_id: int,
+    user_id: NamedDependency[int],
     collect_id: CollectId,
-    update_collect: UpdateCollect,
+    update_collect: NamedDependency[UpdateCollect],
 ) -> schemas.CollectDetailed:
     existing_id(collect_id, "collect")
     fields = await _fields(request, schemas.CollectUpdate, schemas.CollectUpdateForm)
@@ -258,7 +264,9 @@ async def update_collect(
     responses=problems(401, 403, 404, 409),
 )
 async def delete_collect(
-    user_id: int, collect_id: CollectId, delete_collect: DeleteCollect
+    user_id: NamedDependency[int],
+    collect_id: CollectId,
+    delete_collect: NamedDependency[DeleteCollect],
 ) -> None:
     existing_id(collect_id, "collect")
     await in_thread(delete_collect, CollectDeletion(collect_id, user_id))

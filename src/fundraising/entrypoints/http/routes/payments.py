@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromQuery, Parameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from fundraising.application.pagination import DEFAULT_PAGE_SIZE, PageRequest
@@ -49,7 +50,7 @@ REPLAYED = "Idempotent-Replayed"
     },
 )
 async def donate(
-    request: Request[Any, Any, Any], user_id: int, donate: Donate
+    request: Request[Any, Any, Any], user_id: NamedDependency[int], donate: NamedDependency[Donate]
 ) -> Response[schemas.Payment]:
     fields = read_fields(await json_object(request), schemas.PaymentCreate)
     donation = Donation(
@@ -80,10 +81,10 @@ async def donate(
 )
 async def my_payments(
     request: Request[Any, Any, Any],
-    user_id: int,
-    my_payments: ListMyPayments,
-    page: int = 1,
-    page_size: Annotated[int, Parameter(description="At most 100.")] = DEFAULT_PAGE_SIZE,
+    user_id: NamedDependency[int],
+    my_payments: NamedDependency[ListMyPayments],
+    page: FromQuery[int] = 1,
+    page_size: Annotated[int, QueryParameter(description="At most 100.")] = DEFAULT_PAGE_SIZE,
 ) -> schemas.PaymentPage:
     found = await in_thread(my_payments, user_id, PageRequest.of(page, page_size))
     next_link, previous_link = links(request, found)
@@ -100,9 +101,9 @@ async def my_payments(
     responses=problems(401, 404),
 )
 async def get_payment(
-    user_id: int,
+    user_id: NamedDependency[int],
     payment_id: Annotated[int, Parameter(description="A payment id.")],
-    get_payment: GetPayment,
+    get_payment: NamedDependency[GetPayment],
 ) -> schemas.Payment:
     existing_id(payment_id, "payment")
     return schemas.payment(await in_thread(get_payment, PaymentLookup(payment_id, user_id)))
