@@ -182,11 +182,6 @@ def test_create_by_a_user_who_no_longer_exists_is_refused_and_stores_nothing(cor
     assert core.queue.published == []
 
 
-@pytest.mark.xfail(
-    reason="CreateCollect validates the fields before it checks that the author exists, so a "
-    "token outliving its user gets 400 instead of 401 (the contract checks 401 first)",
-    strict=True,
-)
 def test_create_by_a_user_who_no_longer_exists_is_refused_before_validation(core):
     ghost = core.user("ghost")
     del core.db.users[ghost.id]
@@ -194,11 +189,6 @@ def test_create_by_a_user_who_no_longer_exists_is_refused_before_validation(core
         core.create_collect(NewCollect(ghost.id, CollectFields(title="")))
 
 
-@pytest.mark.xfail(
-    reason="CreateCollect refuses a vanished author but not an inactive one, while "
-    "GetCurrentUser and RefreshAccess treat an inactive user's token as invalid",
-    strict=True,
-)
 def test_create_by_an_inactive_user_is_refused(core):
     ivan = core.user()
     core.db.users[ivan.id].is_active = False

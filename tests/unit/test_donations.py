@@ -326,12 +326,6 @@ def test_a_foreign_transaction_id_on_a_closed_collect_still_conflicts(core, scen
         core.donate(donation(author, collect_id))
 
 
-@pytest.mark.xfail(
-    reason="Donate never checks that the payer exists and is active (CreateCollect checks "
-    "existence, GetCurrentUser both): a token outliving its user or its activation donates, "
-    "and a vanished payer leaves a dangling payer_id",
-    strict=True,
-)
 @pytest.mark.parametrize("fate", ["deleted", "deactivated"])
 def test_a_donation_by_a_user_who_no_longer_exists_or_is_inactive_is_refused(core, scene, fate):
     _, donor, collect_id = scene

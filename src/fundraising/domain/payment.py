@@ -51,19 +51,30 @@ def parse_comment(value: str | None) -> str | None:
     return value
 
 
-def _depth(value: object) -> int:
-    if isinstance(value, Mapping):
-        return 1 + max(map(_depth, value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max(map(_depth, value), default=0)
-    return 0
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether objects and arrays nest more than `limit` levels (without recursion)."""
+    pending = [(value, 1)]
+    while pending:
+        current, level = pending.pop()
+        children = (
+            current.values()
+            if isinstance(current, Mapping)
+            else current
+            if isinstance(current, list)
+            else ()
+        )
+        if isinstance(current, Mapping | list):
+            if level > limit:
+                return True
+            pending.extend((child, level + 1) for child in children)
+    return False
 
 
 def parse_metadata(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """A JSON object of at most 4 KiB (compact UTF-8) nested at most 32 levels deep."""
     if value is None:
         return None
-    if _depth(value) > METADATA_MAX_DEPTH:
+    if _deeper_than(value, METADATA_MAX_DEPTH):
         raise InvalidValue(f"Must be nested at most {METADATA_MAX_DEPTH} levels deep.")
     try:
         encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

@@ -28,6 +28,14 @@ from fundraising.domain.user import User, parse_email, parse_name, parse_usernam
 BAD_CREDENTIALS = "No active account found with the given credentials."
 
 
+def active_user(uow: UnitOfWork, user_id: int) -> User:
+    """The user behind a token; one deleted or deactivated since is not authenticated."""
+    user = uow.users.get(user_id)
+    if user is None or not user.is_active:
+        raise AuthenticationFailed("The user of this token no longer exists or is inactive.")
+    return user
+
+
 @frozen
 class Registration:
     username: str
@@ -104,7 +112,7 @@ class LogIn:
             user = uow.users.by_username(credentials.username)
         if user is None:
             self.hasher.dummy_verify()
-        elif user.is_active and self.hasher.verify(user.password_hash, credentials.password):
+        elif self.hasher.verify(user.password_hash, credentials.password) and user.is_active:
             assert user.id is not None
             return self.tokens.issue(user.id)
         self.throttle.record_failure(keys)
@@ -149,7 +157,4 @@ class GetCurrentUser:
 
     def __call__(self, user_id: int) -> UserView:
         with self.uow_factory() as uow:
-            user = uow.users.get(user_id)
-        if user is None or not user.is_active:
-            raise AuthenticationFailed("The user of this token no longer exists.")
-        return UserView.of(user)
+            return UserView.of(active_user(uow, user_id))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from attrs import evolve, field, frozen
+from attrs import field, frozen
 
-from fundraising.application.errors import AuthenticationFailed, FieldError, NotFound
+from fundraising.application.errors import FieldError, NotFound
 from fundraising.application.pagination import PageRequest, existing
 from fundraising.application.ports.cache import Cache
 from fundraising.application.ports.clock import Clock
@@ -14,6 +14,7 @@ from fundraising.application.ports.queries import CollectFilter, CollectQueries
 from fundraising.application.ports.tasks import EmailKind, ProcessCover, SendEmail
 from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from fundraising.application.unit_of_work import in_transaction
+from fundraising.application.use_cases.auth import active_user
 from fundraising.application.use_cases.covers import Covers, StagedUpload, Upload
 from fundraising.application.views import CollectDetail, CollectView, FeedEntry, Page
 from fundraising.domain.collect import UNSET, Collect, Occasion, Unset
@@ -98,13 +99,28 @@ class CreateCollect:
     clock: Clock
 
     def __call__(self, new: NewCollect) -> CollectDetail:
+        def create(uow: UnitOfWork, staged: StagedUpload) -> CollectDetail:
+            author = active_user(uow, new.author_id)
+            now = self.clock.now()
+            added = uow.collects.add(self._validated(new, now))
+            assert added.id is not None
+            _attach(uow, added, new.fields.cover, staged, now)
+            uow.collects.save(added)
+            uow.enqueue(SendEmail(EmailKind.COLLECT_CREATED, added.id))
+            _changed(uow, self.cache, added.id)
+            uow.commit()
+            return CollectDetail(CollectView.of(added, author_name=author.display_name), ())
+
+        with self.covers.staging() as staged:
+            return in_transaction(self.uow_factory, lambda uow: create(uow, staged))
+
+    def _validated(self, new: NewCollect, now: datetime) -> Collect:
         fields = new.fields
         errors = FieldErrors(fields.rejected)
         if isinstance(fields.title, Unset) and "title" not in errors:
             errors.add("title", "This field is required.")
         self.covers.check(fields.cover, errors)
-        now = self.clock.now()
-        collect = Collect.open(
+        return Collect.open(
             author_id=new.author_id,
             title="" if isinstance(fields.title, Unset) else fields.title,
             occasion=Occasion.OTHER if isinstance(fields.occasion, Unset) else fields.occasion,
@@ -114,22 +130,6 @@ class CreateCollect:
             now=now,
             errors=errors,
         )
-
-        def create(uow: UnitOfWork, staged: StagedUpload) -> CollectDetail:
-            author = uow.users.get(new.author_id)
-            if author is None:
-                raise AuthenticationFailed("The user of this token no longer exists.")
-            added = uow.collects.add(evolve(collect))
-            assert added.id is not None
-            _attach(uow, added, fields.cover, staged, now)
-            uow.collects.save(added)
-            uow.enqueue(SendEmail(EmailKind.COLLECT_CREATED, added.id))
-            _changed(uow, self.cache, added.id)
-            uow.commit()
-            return CollectDetail(CollectView.of(added, author_name=author.display_name), ())
-
-        with self.covers.staging() as staged:
-            return in_transaction(self.uow_factory, lambda uow: create(uow, staged))
 
 
 @frozen

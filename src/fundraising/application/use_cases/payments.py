@@ -20,6 +20,7 @@ from fundraising.application.ports.unit_of_work import (
     UnitOfWorkFactory,
 )
 from fundraising.application.unit_of_work import in_transaction
+from fundraising.application.use_cases.auth import active_user
 from fundraising.application.views import Page, PaymentView
 from fundraising.domain.errors import FieldErrors
 from fundraising.domain.money import Money
@@ -63,6 +64,7 @@ class Donate:
             return in_transaction(self.uow_factory, lambda uow: self._replay(uow, donation))
 
     def _donate(self, uow: UnitOfWork, donation: Donation) -> DonationResult:
+        active_user(uow, donation.payer_id)
         errors = FieldErrors(donation.rejected)
         required = {
             "collect": donation.collect_id,
