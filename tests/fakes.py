@@ -53,6 +53,7 @@ class OutboxRow:
     published_at: datetime | None = None
     claimed_until: datetime | None = None
     finished_at: datetime | None = None
+    dead_at: datetime | None = None
 
 
 @define
@@ -173,13 +174,26 @@ class FakeOutbox:
         self.db.outbox[message.id] = OutboxRow(message, created_at=self.clock.now())
         return message
 
-    def unpublished(self, *, created_before: datetime, limit: int) -> Sequence[OutboxMessage]:
+    def unpublished(
+        self,
+        *,
+        created_before: datetime,
+        limit: int,
+        republish_before: datetime | None = None,
+    ) -> Sequence[OutboxMessage]:
+        def due(row: OutboxRow) -> bool:
+            if row.published_at is None:
+                return row.created_at < created_before
+            return (
+                republish_before is not None
+                and row.published_at < republish_before
+                and (row.claimed_until is None or row.claimed_until < republish_before)
+            )
+
         rows = [
             row
             for row in self.db.outbox.values()
-            if row.published_at is None
-            and row.finished_at is None
-            and row.created_at < created_before
+            if row.finished_at is None and row.dead_at is None and due(row)
         ]
         return [row.message for row in rows[:limit]]
 
@@ -199,6 +213,9 @@ class FakeOutbox:
 
     def finish(self, message_id: int, *, now: datetime) -> None:
         self.db.outbox[message_id].finished_at = now
+
+    def bury(self, message_id: int, *, now: datetime) -> None:
+        self.db.outbox[message_id].dead_at = now
 
 
 class FakeUnitOfWork(AfterCommit):

@@ -22,11 +22,12 @@ from fundraising.adapters.health import Readiness
 from fundraising.adapters.mail.senders import FileMailer, SmtpMailer
 from fundraising.adapters.security.passwords import Argon2Hasher
 from fundraising.adapters.security.tokens import JwtTokens
+from fundraising.adapters.sql.bulk import SqlBulkLoader
 from fundraising.adapters.sql.engine import build_engine
 from fundraising.adapters.sql.queries import SqlCollectQueries, SqlPaymentQueries, SqlTotalsAudit
 from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
 from fundraising.adapters.tasks.broker import DramatiqTaskQueue, build_broker
-from fundraising.adapters.tasks.worker import BackgroundWorker, declare_actors, give_up_on
+from fundraising.adapters.tasks.worker import BackgroundWorker, declare_actors
 from fundraising.application.ports.tasks import ProcessCover, SendEmail
 from fundraising.application.use_cases.auth import (
     Authenticate,
@@ -50,6 +51,7 @@ from fundraising.application.use_cases.notifications import DeliverEmail
 from fundraising.application.use_cases.outbox import RelayOutbox, RunTask
 from fundraising.application.use_cases.payments import Donate, GetPayment, ListMyPayments
 from fundraising.application.use_cases.reconcile import Reconcile
+from fundraising.application.use_cases.seeding import GenerateTestData
 from fundraising.settings import Settings
 
 
@@ -164,6 +166,9 @@ class Container(containers.DeclarativeContainer):
     get_payment = providers.Singleton(GetPayment, uow.provider)
     my_payments = providers.Singleton(ListMyPayments, payment_queries)
     reconcile = providers.Singleton(Reconcile, totals_audit, cache)
+    generate_test_data = providers.Singleton(
+        GenerateTestData, providers.Singleton(SqlBulkLoader, engine), hasher, clock
+    )
 
     process_cover = providers.Singleton(
         ProcessCoverTask, uow.provider, storage, images, cache, clock
@@ -176,6 +181,7 @@ class Container(containers.DeclarativeContainer):
         uow.provider,
         providers.Dict({SendEmail: deliver_email, ProcessCover: process_cover}),
         clock,
+        give_ups=providers.Dict({ProcessCover: process_cover.provided.give_up}),
     )
     relay_outbox = providers.Singleton(RelayOutbox, uow.provider, task_queue, clock)
     readiness = providers.Singleton(
@@ -195,7 +201,7 @@ def background_worker(
     declare_actors(
         broker,
         run=container.run_task(),
-        give_up=give_up_on(container.process_cover().give_up),
+        give_up=container.run_task().give_up,
         max_retries=settings.task_max_retries,
         min_backoff_ms=settings.task_min_backoff_ms,
         max_backoff_ms=settings.task_max_backoff_ms,

@@ -6,7 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    and_,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from fundraising.adapters.sql import rows
@@ -24,10 +34,22 @@ from fundraising.domain.payment import Payment, PaymentStatus
 from fundraising.domain.user import User
 
 
-def _new_id(result: CursorResult[Any]) -> int:
+def new_id(result: CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
+
+
+def collect_row(collect: Collect) -> dict[str, Any]:
+    """Every column of a new collect's row."""
+    return rows.collect_values(collect) | {
+        "author_id": collect.author_id,
+        "start_date": collect.start_date,
+        "created_at": collect.created_at,
+        "collected_kopecks": collect.collected,
+        "donations_count": collect.donations_count,
+        "donors_count": collect.donors_count,
+    }
 
 
 class SqlUsers:
@@ -42,7 +64,7 @@ class SqlUsers:
                 raise
             field = "email" if violated_constraint(error).endswith("email") else "username"
             raise DuplicateUser(field) from None
-        user.id = _new_id(result)
+        user.id = new_id(result)
         return user
 
     def get(self, user_id: int) -> User | None:
@@ -60,16 +82,8 @@ class SqlCollects:
         self._db = connection
 
     def add(self, collect: Collect) -> Collect:
-        values = rows.collect_values(collect) | {
-            "author_id": collect.author_id,
-            "start_date": collect.start_date,
-            "created_at": collect.created_at,
-            "collected_kopecks": collect.collected,
-            "donations_count": collect.donations_count,
-            "donors_count": collect.donors_count,
-        }
-        result = self._db.execute(insert(collects).values(values))
-        collect.id = _new_id(result)
+        result = self._db.execute(insert(collects).values(collect_row(collect)))
+        collect.id = new_id(result)
         return collect
 
     def get(self, collect_id: int) -> Collect | None:
@@ -123,7 +137,7 @@ class SqlPayments:
             if is_duplicate_key(error):
                 raise DuplicateTransaction from None
             raise
-        payment.id = _new_id(result)
+        payment.id = new_id(result)
         return payment
 
     def _has_donated(self, payment: Payment) -> bool:
@@ -156,13 +170,26 @@ class SqlOutbox:
     def add(self, task: Task) -> OutboxMessage:
         values = {"task": encode_task(task), "created_at": self._now}
         result = self._db.execute(insert(outbox).values(values))
-        return OutboxMessage(_new_id(result), task)
+        return OutboxMessage(new_id(result), task)
 
-    def unpublished(self, *, created_before: datetime, limit: int) -> Sequence[OutboxMessage]:
+    def unpublished(
+        self,
+        *,
+        created_before: datetime,
+        limit: int,
+        republish_before: datetime | None = None,
+    ) -> Sequence[OutboxMessage]:
         o = outbox.c
+        due = and_(o.published_at.is_(None), o.created_at < created_before)
+        if republish_before is not None:
+            lost = and_(
+                o.published_at < republish_before,
+                or_(o.claimed_until.is_(None), o.claimed_until < republish_before),
+            )
+            due = or_(due, lost)
         query = (
             select(o.id, o.task)
-            .where(o.published_at.is_(None), o.finished_at.is_(None), o.created_at < created_before)
+            .where(o.finished_at.is_(None), o.dead_at.is_(None), due)
             .order_by(o.id)
             .limit(limit)
         )
@@ -187,6 +214,10 @@ class SqlOutbox:
 
     def finish(self, message_id: int, *, now: datetime) -> None:
         statement = update(outbox).where(outbox.c.id == message_id).values(finished_at=now)
+        self._db.execute(statement)
+
+    def bury(self, message_id: int, *, now: datetime) -> None:
+        statement = update(outbox).where(outbox.c.id == message_id).values(dead_at=now)
         self._db.execute(statement)
 
 

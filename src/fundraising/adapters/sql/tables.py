@@ -135,6 +135,7 @@ outbox = Table(
     Column("published_at", UTCDateTime, nullable=True),
     Column("claimed_until", UTCDateTime, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
+    Column("dead_at", UTCDateTime, nullable=True, comment="retries exhausted"),
     Index(None, "published_at", "finished_at", "created_at"),
     **_MYSQL,
 )

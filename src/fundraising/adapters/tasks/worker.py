@@ -12,7 +12,7 @@ from dramatiq.middleware import Middleware
 
 from fundraising.adapters.task_codec import decode_task
 from fundraising.adapters.tasks.broker import COVERS, EMAILS, PROCESS_COVER, SEND_EMAIL
-from fundraising.application.ports.tasks import OutboxMessage, ProcessCover, Task
+from fundraising.application.ports.tasks import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 class DeadLetters(Middleware):
     """A message whose retries are exhausted is logged as an error and handed to `give_up`."""
 
-    def __init__(self, give_up: Callable[[Task], None]) -> None:
+    def __init__(self, give_up: Callable[[OutboxMessage], None]) -> None:
         self._give_up = give_up
 
     def after_nack(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
@@ -32,7 +32,7 @@ class DeadLetters(Middleware):
             message.options.get("retries", 0),
         )
         try:
-            self._give_up(task)
+            self._give_up(OutboxMessage(message_id, task))
         except Exception:
             log.exception("could not record the failure of outbox message %s", message_id)
 
@@ -41,7 +41,7 @@ def declare_actors(
     broker: dramatiq.Broker,
     *,
     run: Callable[[OutboxMessage], None],
-    give_up: Callable[[Task], None],
+    give_up: Callable[[OutboxMessage], None],
     max_retries: int,
     min_backoff_ms: int,
     max_backoff_ms: int,
@@ -66,16 +66,6 @@ def declare_actors(
             options=retry,
         )
     broker.add_middleware(DeadLetters(give_up))
-
-
-def give_up_on(process_cover: Callable[[ProcessCover], None]) -> Callable[[Task], None]:
-    """What a dead letter means: a cover ends `failed`; an e-mail only stays logged."""
-
-    def give_up(task: Task) -> None:
-        if isinstance(task, ProcessCover):
-            process_cover(task)
-
-    return give_up
 
 
 class BackgroundWorker:

@@ -71,8 +71,15 @@ class PaymentRepository(Protocol):
 class Outbox(Protocol):
     def add(self, task: Task) -> OutboxMessage: ...
 
-    def unpublished(self, *, created_before: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Messages not yet handed to the queue nor finished, oldest first."""
+    def unpublished(
+        self,
+        *,
+        created_before: datetime,
+        limit: int,
+        republish_before: datetime | None = None,
+    ) -> Sequence[OutboxMessage]:
+        """Unfinished messages never handed to the queue, oldest first; with `republish_before`,
+        also those published before it and still not finished nor running (lost by a broker)."""
         ...
 
     def mark_published(self, ids: Sequence[int], *, now: datetime) -> None: ...
@@ -86,6 +93,10 @@ class Outbox(Protocol):
         ...
 
     def finish(self, message_id: int, *, now: datetime) -> None: ...
+
+    def bury(self, message_id: int, *, now: datetime) -> None:
+        """A dead letter: its retries are exhausted; it is never published again."""
+        ...
 
 
 class UnitOfWork(Protocol):

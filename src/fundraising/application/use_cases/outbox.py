@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 
 from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.tasks import (
@@ -20,13 +20,15 @@ from fundraising.application.ports.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 RELAY_GRACE = timedelta(seconds=10)
+REPUBLISH_AFTER = timedelta(minutes=15)
 RELAY_BATCH = 500
 CLAIM_LEASE_SECONDS = 300
 
 
 @frozen
 class RelayOutbox:
-    """Publish messages whose publication after commit did not happen (broker down, crash)."""
+    """Publish messages whose publication after commit did not happen (broker down, crash),
+    and again those a broker lost (published long ago, never finished, not running)."""
 
     uow_factory: UnitOfWorkFactory
     queue: TaskQueue
@@ -35,7 +37,11 @@ class RelayOutbox:
     def __call__(self) -> int:
         now = self.clock.now()
         with self.uow_factory() as uow:
-            waiting = uow.outbox.unpublished(created_before=now - RELAY_GRACE, limit=RELAY_BATCH)
+            waiting = uow.outbox.unpublished(
+                created_before=now - RELAY_GRACE,
+                republish_before=now - REPUBLISH_AFTER,
+                limit=RELAY_BATCH,
+            )
         published = []
         for message in waiting:
             try:
@@ -58,6 +64,7 @@ class RunTask:
     uow_factory: UnitOfWorkFactory
     handlers: Mapping[type[Any], Callable[[Any], None]]
     clock: Clock
+    give_ups: Mapping[type[Any], Callable[[Any], None]] = field(factory=dict)
 
     def __call__(self, message: OutboxMessage) -> None:
         with self.uow_factory() as uow:
@@ -78,6 +85,14 @@ class RunTask:
         with self.uow_factory() as uow:
             uow.outbox.finish(message.id, now=self.clock.now())
             uow.commit()
+
+    def give_up(self, message: OutboxMessage) -> None:
+        """Retries are exhausted: bury the message, and let its task record the failure."""
+        with self.uow_factory() as uow:
+            uow.outbox.bury(message.id, now=self.clock.now())
+            uow.commit()
+        if (give_up := self.give_ups.get(type(message.task))) is not None:
+            give_up(message.task)
 
     def _handler(self, task: Task) -> Callable[[Any], None]:
         return self.handlers[type(task)]

@@ -84,4 +84,20 @@ def reconcile(
     raise typer.Exit(1)
 
 
-COMMANDS: list[Callable[..., None]] = [create_user, deactivate_collect, reconcile]
+def check() -> None:
+    """Check that the database (and Redis and the broker, when configured) answer.
+
+    Exit status 1 when one does not; used as the worker's health check.
+    """
+    container = bootstrap.container()
+    try:
+        results = container.readiness().check()
+    finally:
+        container.shutdown_resources()
+    for name, result in results.items():
+        typer.echo(f"{name}: {result}")
+    if any(result != "ok" for result in results.values()):
+        raise typer.Exit(1)
+
+
+COMMANDS: list[Callable[..., None]] = [create_user, deactivate_collect, reconcile, check]

@@ -10,7 +10,7 @@ import click
 import typer
 from pydantic import ValidationError
 
-from fundraising.entrypoints.cli import admin, database, processes
+from fundraising.entrypoints.cli import admin, database, processes, seed
 
 app = typer.Typer(
     name="fundraising",
@@ -25,6 +25,7 @@ app.command()(processes.serve)
 app.command()(processes.worker)
 for command in admin.COMMANDS:
     app.command()(command)
+app.command()(seed.generate_test_data)
 
 _debug = False
 

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("published_at", DATETIME, nullable=True),
         sa.Column("claimed_until", DATETIME, nullable=True),
         sa.Column("finished_at", DATETIME, nullable=True),
+        sa.Column("dead_at", DATETIME, nullable=True, comment="retries exhausted"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_unicode_ci",
@@ -210,23 +211,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("payments", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_payments_payer_id_payment_date_id"))
-        batch_op.drop_index(batch_op.f("ix_payments_collect_id_status_payment_date_id"))
-        batch_op.drop_index(batch_op.f("ix_payments_collect_id_payer_id_status"))
-
+    # Dropping a table drops its indexes; dropping them first fails on MySQL (error 1553) for the
+    # indexes that back a foreign key.
     op.drop_table("payments")
-    with op.batch_alter_table("collects", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_collects_occasion_created_at"))
-        batch_op.drop_index(batch_op.f("ix_collects_is_active_created_at"))
-        batch_op.drop_index(batch_op.f("ix_collects_end_date_id"))
-        batch_op.drop_index(batch_op.f("ix_collects_created_at_id"))
-        batch_op.drop_index(batch_op.f("ix_collects_collected_kopecks_id"))
-        batch_op.drop_index(batch_op.f("ix_collects_author_id_created_at"))
-
     op.drop_table("collects")
     op.drop_table("users")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_outbox_published_at_finished_at_created_at"))
-
     op.drop_table("outbox")

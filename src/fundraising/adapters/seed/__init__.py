@@ -1,0 +1,1 @@
+"""Realistic Russian-language test data made with Faker."""

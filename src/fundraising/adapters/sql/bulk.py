@@ -1,0 +1,89 @@
+"""Bulk loading for generated data: multi-row inserts, one transaction per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import Engine, bindparam, func, insert, select, update
+
+from fundraising.adapters.sql import rows
+from fundraising.adapters.sql.errors import translated_errors
+from fundraising.adapters.sql.repositories import collect_row, new_id
+from fundraising.adapters.sql.tables import collects, payments, users
+from fundraising.application.ports.queries import Totals
+from fundraising.application.ports.seeding import Person
+from fundraising.domain.collect import Collect
+from fundraising.domain.payment import Payment
+
+
+class SqlBulkLoader:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def taken(self, usernames: Sequence[str], emails: Sequence[str]) -> tuple[set[str], set[str]]:
+        with translated_errors(), self._engine.connect() as db:
+            names = db.scalars(select(users.c.username).where(users.c.username.in_(usernames)))
+            mails = db.scalars(select(users.c.email).where(users.c.email.in_(emails)))
+            return set(names), set(mails)
+
+    def add_users(self, people: Sequence[tuple[Person, str]], joined: datetime) -> list[int]:
+        values = [
+            {
+                "username": person.username,
+                "email": person.email,
+                "password_hash": password_hash,
+                "first_name": person.first_name,
+                "last_name": person.last_name,
+                "is_active": True,
+                "date_joined": joined,
+            }
+            for person, password_hash in people
+        ]
+        names = [person.username for person, _ in people]
+        with translated_errors(), self._engine.begin() as db:
+            db.execute(insert(users), values)
+            found = db.execute(
+                select(users.c.username, users.c.id).where(users.c.username.in_(names))
+            )
+            ids = dict(found.tuples().all())
+        return [ids[name] for name in names]
+
+    def add_collects(self, made: Sequence[Collect]) -> list[int]:
+        with translated_errors(), self._engine.begin() as db:
+            return [new_id(db.execute(insert(collects).values(collect_row(c)))) for c in made]
+
+    def add_payments(self, made: Iterable[Payment]) -> int:
+        values = [rows.payment_values(payment) for payment in made]
+        if values:
+            with translated_errors(), self._engine.begin() as db:
+                db.execute(insert(payments), values)
+        return len(values)
+
+    def set_totals(self, totals: Mapping[int, Totals]) -> None:
+        c = collects.c
+        statement = (
+            update(collects)
+            .where(c.id == bindparam("collect_id"))
+            .values(
+                collected_kopecks=bindparam("collected"),
+                donations_count=bindparam("donations"),
+                donors_count=bindparam("donors"),
+            )
+        )
+        values = [
+            {
+                "collect_id": collect_id,
+                "collected": tally.collected,
+                "donations": tally.donations,
+                "donors": tally.donors,
+            }
+            for collect_id, tally in totals.items()
+        ]
+        if values:
+            with translated_errors(), self._engine.begin() as db:
+                db.execute(statement, values)
+
+    def payment_serial(self) -> int:
+        with translated_errors(), self._engine.connect() as db:
+            return int(db.scalar(select(func.coalesce(func.max(payments.c.id), 0))) or 0) + 1
