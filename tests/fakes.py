@@ -50,7 +50,7 @@ T = Any
 class OutboxRow:
     message: OutboxMessage
     created_at: datetime
-    published_at: datetime | None = None
+    relayed_at: datetime | None = None
     claimed_until: datetime | None = None
     finished_at: datetime | None = None
     dead_at: datetime | None = None
@@ -135,8 +135,8 @@ class FakePayments:
         self.db = db
 
     def add_donation(self, payment: Payment, *, now: datetime) -> Payment:
-        collect = self.db.collects[payment.collect_id]
-        if not collect.accepts_donations(now):
+        collect = self.db.collects.get(payment.collect_id)
+        if collect is None or not collect.accepts_donations(now):
             raise CollectClosed
         first = not any(
             p.payer_id == payment.payer_id for p in self.db.completed_payments(collect.id)
@@ -174,32 +174,23 @@ class FakeOutbox:
         self.db.outbox[message.id] = OutboxRow(message, created_at=self.clock.now())
         return message
 
-    def unpublished(
-        self,
-        *,
-        created_before: datetime,
-        limit: int,
-        republish_before: datetime | None = None,
+    def due(
+        self, *, created_before: datetime, relayed_before: datetime, now: datetime, limit: int
     ) -> Sequence[OutboxMessage]:
-        def due(row: OutboxRow) -> bool:
-            if row.published_at is None:
-                return row.created_at < created_before
-            return (
-                republish_before is not None
-                and row.published_at < republish_before
-                and (row.claimed_until is None or row.claimed_until < republish_before)
-            )
-
         rows = [
             row
             for row in self.db.outbox.values()
-            if row.finished_at is None and row.dead_at is None and due(row)
+            if row.finished_at is None
+            and row.dead_at is None
+            and row.created_at < created_before
+            and (row.relayed_at is None or row.relayed_at < relayed_before)
+            and (row.claimed_until is None or row.claimed_until <= now)
         ]
         return [row.message for row in rows[:limit]]
 
-    def mark_published(self, ids: Sequence[int], *, now: datetime) -> None:
+    def mark_relayed(self, ids: Sequence[int], *, now: datetime) -> None:
         for message_id in ids:
-            self.db.outbox[message_id].published_at = now
+            self.db.outbox[message_id].relayed_at = now
 
     def claim(self, message_id: int, *, now: datetime, lease_seconds: int) -> bool:
         row = self.db.outbox.get(message_id)
@@ -216,6 +207,16 @@ class FakeOutbox:
 
     def bury(self, message_id: int, *, now: datetime) -> None:
         self.db.outbox[message_id].dead_at = now
+
+    def purge(self, *, finished_before: datetime) -> int:
+        ended = [
+            message_id
+            for message_id, row in self.db.outbox.items()
+            if (row.finished_at or row.dead_at or finished_before) < finished_before
+        ]
+        for message_id in ended:
+            del self.db.outbox[message_id]
+        return len(ended)
 
 
 class FakeUnitOfWork(AfterCommit):
@@ -252,9 +253,6 @@ class FakeUnitOfWork(AfterCommit):
             raise RuntimeError("commit failed")
         self.committed = True
         self._run_effects()
-
-    def _mark_published(self, ids: Sequence[int]) -> None:
-        self.outbox.mark_published(ids, now=self.clock.now())
 
 
 class FakeCollectQueries:

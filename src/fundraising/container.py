@@ -183,7 +183,13 @@ class Container(containers.DeclarativeContainer):
         clock,
         give_ups=providers.Dict({ProcessCover: process_cover.provided.give_up}),
     )
-    relay_outbox = providers.Singleton(RelayOutbox, uow.provider, task_queue, clock)
+    relay_outbox = providers.Singleton(
+        RelayOutbox,
+        uow.provider,
+        task_queue,
+        clock,
+        grace=providers.Factory(timedelta, seconds=settings.provided.relay_grace_seconds),
+    )
     readiness = providers.Singleton(
         Readiness,
         engine,

@@ -32,6 +32,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "task_max_backoff_ms": 100,
         "task_max_retries": 2,
         "relay_interval_seconds": 0.2,
+        "relay_grace_seconds": 1.0,
     },
 }
 
@@ -60,7 +61,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
 
     database_url: str = "sqlite:///var/fundraising.sqlite3"
-    database_pool_size: int = 10
+    database_pool_size: int = 16
     auto_migrate: bool = False
 
     redis_url: str | None = None
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
     task_min_backoff_ms: int = 5_000
     task_max_backoff_ms: int = 600_000
     relay_interval_seconds: float = 5.0
+    relay_grace_seconds: float = 60.0
 
     smtp_url: str | None = None
     mail_from: str = "Фандрайзинг <noreply@fundraising.local>"

@@ -57,6 +57,8 @@ from tests.fakes import (
     FixedClock,
 )
 
+RELAY_GRACE = timedelta(seconds=60)
+
 
 @define
 class Core:
@@ -162,7 +164,7 @@ class Core:
 
     @property
     def relay(self) -> RelayOutbox:
-        return RelayOutbox(self.uow, self.queue, self.clock)
+        return RelayOutbox(self.uow, self.queue, self.clock, grace=RELAY_GRACE)
 
     @property
     def reconcile(self) -> Reconcile:
@@ -215,4 +217,4 @@ def core() -> Core:
     )
 
 
-__all__ = ["AfterCommit", "Core", "timedelta"]
+__all__ = ["RELAY_GRACE", "AfterCommit", "Core"]

@@ -15,7 +15,7 @@ from fundraising.application.ports.tasks import (
     SendEmail,
     TaskQueueUnavailable,
 )
-from fundraising.application.unit_of_work import TRANSACTION_ATTEMPTS, AfterCommit, in_transaction
+from fundraising.application.unit_of_work import TRANSACTION_ATTEMPTS, in_transaction
 from fundraising.application.use_cases.auth import RegisterUser, Registration
 from fundraising.application.use_cases.collects import (
     CollectChange,
@@ -27,7 +27,7 @@ from fundraising.application.use_cases.collects import (
     UpdateCollect,
 )
 from fundraising.application.use_cases.covers import ProcessCoverTask, Upload
-from fundraising.application.use_cases.outbox import RELAY_GRACE, RelayOutbox, RunTask
+from fundraising.application.use_cases.outbox import RELAY_AGAIN_AFTER, RelayOutbox, RunTask
 from fundraising.application.use_cases.payments import Donate, Donation
 from fundraising.domain.collect import CoverStatus
 from fundraising.domain.money import Money
@@ -40,7 +40,7 @@ from tests.fakes import (
     FakeUnitOfWork,
     image_upload,
 )
-from tests.unit.conftest import Core
+from tests.unit.conftest import RELAY_GRACE, Core
 
 PAST_GRACE = RELAY_GRACE + timedelta(seconds=1)
 
@@ -289,37 +289,6 @@ def test_an_effect_that_fails_does_not_stop_the_others(core):
     assert core.cache.changed == [collect_id]
 
 
-class UnmarkableUnitOfWork(FakeUnitOfWork):
-    def _mark_published(self, ids) -> None:
-        raise RuntimeError("lost connection while marking")
-
-
-def test_a_publication_that_cannot_be_recorded_is_relayed_again_but_runs_once(core):
-    author = core.user()
-
-    def factory() -> FakeUnitOfWork:
-        uow = UnmarkableUnitOfWork(core.db, core.queue, core.clock)
-        core.uows.append(uow)
-        return uow
-
-    create = CreateCollect(factory, core.covers, core.cache, core.clock)
-    detail = create(NewCollect(author.id, CollectFields(title="Gift")))
-    assert len(core.queue.published) == 1
-    assert core.cache.changed == [detail.collect.id]
-    core.clock.advance(seconds=PAST_GRACE.total_seconds())
-    assert core.relay() == 1
-    first, again = core.queue.published
-    assert first == again
-    core.run_task(first)
-    core.run_task(again)
-    assert len(core.mailer.sent) == 1
-
-
-def test_the_base_unit_of_work_must_say_how_to_record_publication():
-    with pytest.raises(NotImplementedError):
-        AfterCommit(FakeTaskQueue())._mark_published([1])
-
-
 # broker outage and the relay
 
 
@@ -329,10 +298,10 @@ def test_a_broker_outage_keeps_the_message_in_the_outbox(core):
     assert core.queue.published == []
     (row,) = core.db.outbox.values()
     assert row.message.task == SendEmail(EmailKind.COLLECT_CREATED, detail.collect.id)
-    assert row.published_at is None
+    assert row.finished_at is None
 
 
-def test_the_relay_publishes_waiting_messages_after_the_grace_period(core):
+def test_the_relay_publishes_unfinished_messages_after_the_grace_period(core):
     core.queue.available = False
     detail = core.collect(core.user())
     core.queue.available = True
@@ -343,8 +312,18 @@ def test_the_relay_publishes_waiting_messages_after_the_grace_period(core):
     assert core.relay() == 1
     assert core.queue.tasks == [SendEmail(EmailKind.COLLECT_CREATED, detail.collect.id)]
     (row,) = core.db.outbox.values()
-    assert row.published_at == core.clock.now()
+    assert row.relayed_at == core.clock.now()
     assert core.relay() == 0
+
+
+def test_the_relay_sends_a_lost_message_again_only_after_a_long_while(core):
+    core.collect(core.user())
+    core.clock.advance(seconds=PAST_GRACE.total_seconds())
+    assert core.relay() == 1
+    core.clock.advance(seconds=RELAY_GRACE.total_seconds())
+    assert core.relay() == 0
+    core.clock.advance(seconds=RELAY_AGAIN_AFTER.total_seconds())
+    assert core.relay() == 1
 
 
 def test_the_relay_leaves_messages_waiting_while_the_broker_is_down(core):
@@ -352,14 +331,28 @@ def test_the_relay_leaves_messages_waiting_while_the_broker_is_down(core):
     core.collect(core.user())
     core.clock.advance(seconds=PAST_GRACE.total_seconds())
     assert core.relay() == 0
-    assert all(row.published_at is None for row in core.db.outbox.values())
+    assert all(row.relayed_at is None for row in core.db.outbox.values())
 
 
-def test_the_relay_does_not_publish_a_message_published_after_commit(core):
+def test_a_message_published_after_commit_and_relayed_again_runs_once(core):
     core.collect(core.user())
     core.clock.advance(seconds=PAST_GRACE.total_seconds())
+    assert core.relay() == 1
+    first, again = core.queue.published
+    assert first == again
+    core.run_task(first)
+    core.run_task(again)
+    assert len(core.mailer.sent) == 1
+
+
+def test_the_relay_leaves_alone_a_message_a_worker_is_running(core):
+    core.collect(core.user())
+    (row,) = core.db.outbox.values()
+    with core.uow() as uow:
+        assert uow.outbox.claim(row.message.id, now=core.clock.now(), lease_seconds=300)
+        uow.commit()
+    core.clock.advance(seconds=PAST_GRACE.total_seconds())
     assert core.relay() == 0
-    assert len(core.queue.published) == 1
 
 
 class ShortLivedQueue(FakeTaskQueue):
@@ -382,9 +375,9 @@ def test_the_relay_records_what_it_published_before_the_broker_failed(core):
         core.collect(author)
     core.clock.advance(seconds=PAST_GRACE.total_seconds())
     queue = ShortLivedQueue(capacity=2)
-    assert RelayOutbox(core.uow, queue, core.clock)() == 2
+    assert RelayOutbox(core.uow, queue, core.clock, grace=RELAY_GRACE)() == 2
     rows = list(core.db.outbox.values())
-    assert [row.published_at is not None for row in rows] == [True, True, False]
+    assert [row.relayed_at is not None for row in rows] == [True, True, False]
 
 
 def test_the_relay_skips_a_message_that_already_ran(core):
@@ -395,6 +388,15 @@ def test_the_relay_skips_a_message_that_already_ran(core):
     core.queue.available = True
     core.clock.advance(seconds=PAST_GRACE.total_seconds())
     assert core.relay() == 0
+
+
+def test_the_relay_forgets_messages_finished_long_ago(core):
+    core.collect(core.user())
+    (row,) = core.db.outbox.values()
+    core.run_task(row.message)
+    core.clock.advance(days=8)
+    core.relay()
+    assert core.db.outbox == {}
 
 
 # running tasks

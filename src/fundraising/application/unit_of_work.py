@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TypeVar
 
 from fundraising.application.errors import TransientFailure
@@ -44,29 +44,20 @@ class AfterCommit:
         """Called by the adapter right after its commit succeeded."""
         messages, effects = list(self._messages), list(self._effects)
         self._discard_effects()
-        published = [message.id for message in messages if self._publish(message)]
-        if published:
-            try:
-                self._mark_published(published)
-            except Exception:
-                log.exception("could not mark outbox messages %s published", published)
+        for message in messages:
+            self._publish(message)
         for effect in effects:
             try:
                 effect()
             except Exception:
                 log.exception("an after-commit effect failed")
 
-    def _publish(self, message: OutboxMessage) -> bool:
+    def _publish(self, message: OutboxMessage) -> None:
+        """Hand it to the queue; if that fails, the outbox keeps it for the relay."""
         try:
             self._task_queue.publish(message)
         except TaskQueueUnavailable:
             log.warning("task queue unavailable; outbox message %s waits for the relay", message.id)
-            return False
-        return True
-
-    def _mark_published(self, ids: Sequence[int]) -> None:
-        """Record publication in a transaction of its own."""
-        raise NotImplementedError
 
 
 def in_transaction(uow_factory: UnitOfWorkFactory, work: Callable[[UnitOfWork], R]) -> R:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import uuid
 
 from attrs import frozen
@@ -14,8 +15,13 @@ def collect_scope(collect_id: int) -> str:
     return f"collect:{collect_id}"
 
 
+_PROCESS = uuid.uuid4().hex[:12]
+_versions = itertools.count()
+
+
 def new_version() -> str:
-    return uuid.uuid4().hex
+    """A version never used before by anyone: this process's random prefix and a counter."""
+    return f"{_PROCESS}{next(_versions):x}"
 
 
 def etag_of(body: bytes) -> str:

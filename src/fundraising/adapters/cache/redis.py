@@ -125,8 +125,13 @@ class RedisCache:
         loop_id = id(asyncio.get_running_loop())
         client = self._async_clients.get(loop_id)
         if client is None:
+            # No socket timeout nor retries inside redis-py (each would cost a task per read):
+            # one asyncio.timeout bounds every call instead.
             client = aioredis.Redis.from_url(
-                self._async_url, socket_timeout=self._timeout, socket_connect_timeout=self._timeout
+                self._async_url,
+                socket_timeout=None,
+                socket_connect_timeout=self._timeout,
+                retry=None,
             )
             self._async_clients[loop_id] = client
         return client
@@ -136,13 +141,14 @@ class RedisCache:
             return BYPASS
         prefix = f"{self._ns}:e:{scope}:"
         try:
-            version, packed = await self._client().evalsha(
-                self._lookup.sha, 1, self._version_key(scope), prefix, f":{key}", new_version()
-            )
+            async with asyncio.timeout(self._timeout):
+                version, packed = await self._client().evalsha(
+                    self._lookup.sha, 1, self._version_key(scope), prefix, f":{key}", new_version()
+                )
         except aioredis.ResponseError:
             await self._client().script_load(_LOOKUP)
             return await self.lookup(scope, key)
-        except (RedisError, OSError) as error:
+        except (RedisError, OSError, TimeoutError) as error:
             self._breaker.failed(error)
             return BYPASS
         version = version.decode()
@@ -150,10 +156,11 @@ class RedisCache:
 
     async def store(self, scope: str, version: str, key: str, entry: Entry) -> None:
         try:
-            await self._client().set(
-                self._entry_key(scope, version, key), entry.pack(), ex=self._ttl
-            )
-        except (RedisError, OSError) as error:
+            async with asyncio.timeout(self._timeout):
+                await self._client().set(
+                    self._entry_key(scope, version, key), entry.pack(), ex=self._ttl
+                )
+        except (RedisError, OSError, TimeoutError) as error:
             self._breaker.failed(error)
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     CursorResult,
-    and_,
+    bindparam,
     delete,
     exists,
     insert,
@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from fundraising.adapters.sql import rows
 from fundraising.adapters.sql.errors import is_duplicate_key, violated_constraint
 from fundraising.adapters.sql.tables import collects, outbox, payments, users
+from fundraising.adapters.sql.types import Kopecks, UTCDateTime
 from fundraising.adapters.task_codec import decode_task, encode_task
 from fundraising.application.ports.tasks import OutboxMessage, Task
 from fundraising.application.ports.unit_of_work import (
@@ -32,6 +33,33 @@ from fundraising.application.ports.unit_of_work import (
 from fundraising.domain.collect import Collect
 from fundraising.domain.payment import Payment, PaymentStatus
 from fundraising.domain.user import User
+
+_COUNT_DONATION = (
+    update(collects)
+    .where(collects.c.id == bindparam("collect_id"), collects.c.is_active.is_(True))
+    .where(
+        or_(
+            collects.c.end_date.is_(None),
+            collects.c.end_date > bindparam("now", type_=UTCDateTime),
+        )
+    )
+    .values(
+        collected_kopecks=collects.c.collected_kopecks + bindparam("amount", type_=Kopecks),
+        donations_count=collects.c.donations_count + 1,
+    )
+)
+_COUNT_NEW_DONOR = (
+    update(collects)
+    .where(collects.c.id == bindparam("collect_id"))
+    .where(
+        ~exists().where(
+            payments.c.collect_id == bindparam("collect_id"),
+            payments.c.payer_id == bindparam("payer_id"),
+            payments.c.status == PaymentStatus.COMPLETED.value,
+        )
+    )
+    .values(donors_count=collects.c.donors_count + 1)
+)
 
 
 def new_id(result: CursorResult[Any]) -> int:
@@ -111,45 +139,25 @@ class SqlPayments:
         # The collect's row is locked first (by the increment), then the payment inserted: the
         # reverse order takes a shared lock (the foreign-key check) before the exclusive one and
         # deadlocks under concurrent donations.
-        c = collects.c
         counted = self._db.execute(
-            update(collects)
-            .where(c.id == payment.collect_id, c.is_active.is_(True))
-            .where(or_(c.end_date.is_(None), c.end_date > now))
-            .values(
-                collected_kopecks=c.collected_kopecks + payment.amount,
-                donations_count=c.donations_count + 1,
-            )
-            .execution_options(synchronize_session=False)
+            _COUNT_DONATION,
+            {"collect_id": payment.collect_id, "amount": payment.amount, "now": now},
         )
         if counted.rowcount != 1:
             raise CollectClosed
-        # Holding the row lock, this read sees every donation committed before ours.
-        if not self._has_donated(payment):
-            self._db.execute(
-                update(collects)
-                .where(c.id == payment.collect_id)
-                .values(donors_count=c.donors_count + 1)
-            )
+        # A statement of its own, run holding the row lock: its read sees every donation
+        # committed before ours (READ COMMITTED), so a payer is counted once.
+        self._db.execute(
+            _COUNT_NEW_DONOR, {"collect_id": payment.collect_id, "payer_id": payment.payer_id}
+        )
         try:
-            result = self._db.execute(insert(payments).values(rows.payment_values(payment)))
+            result = self._db.execute(insert(payments), rows.payment_values(payment))
         except IntegrityError as error:
             if is_duplicate_key(error):
                 raise DuplicateTransaction from None
             raise
         payment.id = new_id(result)
         return payment
-
-    def _has_donated(self, payment: Payment) -> bool:
-        p = payments.c
-        query = select(
-            exists().where(
-                p.collect_id == payment.collect_id,
-                p.payer_id == payment.payer_id,
-                p.status == PaymentStatus.COMPLETED.value,
-            )
-        )
-        return bool(self._db.execute(query).scalar())
 
     def get(self, payment_id: int) -> Payment | None:
         query = select(payments).where(payments.c.id == payment_id)
@@ -172,31 +180,22 @@ class SqlOutbox:
         result = self._db.execute(insert(outbox).values(values))
         return OutboxMessage(new_id(result), task)
 
-    def unpublished(
-        self,
-        *,
-        created_before: datetime,
-        limit: int,
-        republish_before: datetime | None = None,
+    def due(
+        self, *, created_before: datetime, relayed_before: datetime, now: datetime, limit: int
     ) -> Sequence[OutboxMessage]:
         o = outbox.c
-        due = and_(o.published_at.is_(None), o.created_at < created_before)
-        if republish_before is not None:
-            lost = and_(
-                o.published_at < republish_before,
-                or_(o.claimed_until.is_(None), o.claimed_until < republish_before),
-            )
-            due = or_(due, lost)
         query = (
             select(o.id, o.task)
-            .where(o.finished_at.is_(None), o.dead_at.is_(None), due)
+            .where(o.finished_at.is_(None), o.dead_at.is_(None), o.created_at < created_before)
+            .where(or_(o.relayed_at.is_(None), o.relayed_at < relayed_before))
+            .where(or_(o.claimed_until.is_(None), o.claimed_until <= now))
             .order_by(o.id)
             .limit(limit)
         )
         return [OutboxMessage(row.id, decode_task(row.task)) for row in self._db.execute(query)]
 
-    def mark_published(self, ids: Sequence[int], *, now: datetime) -> None:
-        mark_published(self._db, ids, now)
+    def mark_relayed(self, ids: Sequence[int], *, now: datetime) -> None:
+        self._db.execute(update(outbox).where(outbox.c.id.in_(ids)).values(relayed_at=now))
 
     def claim(self, message_id: int, *, now: datetime, lease_seconds: int) -> bool:
         o = outbox.c
@@ -220,7 +219,7 @@ class SqlOutbox:
         statement = update(outbox).where(outbox.c.id == message_id).values(dead_at=now)
         self._db.execute(statement)
 
-
-def mark_published(connection: Connection, ids: Sequence[int], now: datetime) -> None:
-    statement = update(outbox).where(outbox.c.id.in_(ids)).values(published_at=now)
-    connection.execute(statement)
+    def purge(self, *, finished_before: datetime) -> int:
+        o = outbox.c
+        ended = or_(o.finished_at < finished_before, o.dead_at < finished_before)
+        return int(self._db.execute(delete(outbox).where(ended)).rowcount)

@@ -132,10 +132,10 @@ outbox = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("task", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("published_at", UTCDateTime, nullable=True),
+    Column("relayed_at", UTCDateTime, nullable=True),
     Column("claimed_until", UTCDateTime, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
     Column("dead_at", UTCDateTime, nullable=True, comment="retries exhausted"),
-    Index(None, "published_at", "finished_at", "created_at"),
+    Index(None, "finished_at", "created_at"),
     **_MYSQL,
 )

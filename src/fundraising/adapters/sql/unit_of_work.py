@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextlib import suppress
 from types import TracebackType
 from typing import Self
@@ -16,7 +15,6 @@ from fundraising.adapters.sql.repositories import (
     SqlOutbox,
     SqlPayments,
     SqlUsers,
-    mark_published,
 )
 from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.tasks import TaskQueue
@@ -53,10 +51,7 @@ class SqlUnitOfWork(AfterCommit):
         tb: TracebackType | None,
     ) -> None:
         self._discard_effects()
-        if self._connection is not None:
-            with suppress(DBAPIError):  # a dead connection: the server rolled back already
-                self._connection.close()  # rolls back whatever was not committed
-            self._connection = None
+        self._release()
         if isinstance(exc, DBAPIError) and (translated := translate(exc)) is not None:
             raise translated from exc
 
@@ -64,8 +59,11 @@ class SqlUnitOfWork(AfterCommit):
         assert self._connection is not None, "commit() outside of the with block"
         with translated_errors():
             self._connection.commit()
+        self._release()  # the effects may need a connection of their own
         self._run_effects()
 
-    def _mark_published(self, ids: Sequence[int]) -> None:
-        with self._engine.begin() as connection:
-            mark_published(connection, ids, self._clock.now())
+    def _release(self) -> None:
+        if self._connection is not None:
+            with suppress(DBAPIError):  # a dead connection: the server rolled back already
+                self._connection.close()  # rolls back whatever was not committed
+            self._connection = None

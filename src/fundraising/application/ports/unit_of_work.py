@@ -26,7 +26,7 @@ class DuplicateTransaction(Exception):
 
 
 class CollectClosed(Exception):
-    """The collect stopped accepting donations before this one could be counted."""
+    """No collect with this id accepts donations now (unknown, inactive or ended)."""
 
 
 class UserRepository(Protocol):
@@ -57,7 +57,7 @@ class PaymentRepository(Protocol):
     def add_donation(self, payment: Payment, *, now: datetime) -> Payment:
         """Count a completed donation into its collect, then insert it; one atomic step.
 
-        The collect's counters are incremented in the database, only while it still accepts
+        The collect's counters are incremented in the database, only if it exists and accepts
         donations at `now` (else `CollectClosed`); a used transaction id raises
         `DuplicateTransaction`. The caller's transaction must be rolled back after either.
         """
@@ -69,20 +69,18 @@ class PaymentRepository(Protocol):
 
 
 class Outbox(Protocol):
+    """Tasks recorded with the write that asked for them, until a worker has run them."""
+
     def add(self, task: Task) -> OutboxMessage: ...
 
-    def unpublished(
-        self,
-        *,
-        created_before: datetime,
-        limit: int,
-        republish_before: datetime | None = None,
+    def due(
+        self, *, created_before: datetime, relayed_before: datetime, now: datetime, limit: int
     ) -> Sequence[OutboxMessage]:
-        """Unfinished messages never handed to the queue, oldest first; with `republish_before`,
-        also those published before it and still not finished nor running (lost by a broker)."""
+        """Unfinished messages, oldest first, that may have been lost on the way to a worker:
+        created before `created_before`, not relayed since `relayed_before`, not running."""
         ...
 
-    def mark_published(self, ids: Sequence[int], *, now: datetime) -> None: ...
+    def mark_relayed(self, ids: Sequence[int], *, now: datetime) -> None: ...
 
     def claim(self, message_id: int, *, now: datetime, lease_seconds: int) -> bool:
         """Take a message for execution: False if it is finished or another worker holds it."""
@@ -95,7 +93,11 @@ class Outbox(Protocol):
     def finish(self, message_id: int, *, now: datetime) -> None: ...
 
     def bury(self, message_id: int, *, now: datetime) -> None:
-        """A dead letter: its retries are exhausted; it is never published again."""
+        """A dead letter: its retries are exhausted; it is never relayed again."""
+        ...
+
+    def purge(self, *, finished_before: datetime) -> int:
+        """Forget messages finished (or buried) before then; how many."""
         ...
 
 

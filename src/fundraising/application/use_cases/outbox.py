@@ -19,42 +19,46 @@ from fundraising.application.ports.tasks import (
 from fundraising.application.ports.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
-RELAY_GRACE = timedelta(seconds=10)
-REPUBLISH_AFTER = timedelta(minutes=15)
+RELAY_AGAIN_AFTER = timedelta(minutes=15)
+KEEP_FINISHED = timedelta(days=7)
 RELAY_BATCH = 500
 CLAIM_LEASE_SECONDS = 300
 
 
 @frozen
 class RelayOutbox:
-    """Publish messages whose publication after commit did not happen (broker down, crash),
-    and again those a broker lost (published long ago, never finished, not running)."""
+    """Publish again what a worker has not finished `grace` after its commit: the broker was
+    down, or lost it, or the process died between commit and publication. A message the
+    queue still holds may so be delivered twice; the claim in `RunTask` runs it once."""
 
     uow_factory: UnitOfWorkFactory
     queue: TaskQueue
     clock: Clock
+    grace: timedelta
 
     def __call__(self) -> int:
         now = self.clock.now()
         with self.uow_factory() as uow:
-            waiting = uow.outbox.unpublished(
-                created_before=now - RELAY_GRACE,
-                republish_before=now - REPUBLISH_AFTER,
+            due = uow.outbox.due(
+                created_before=now - self.grace,
+                relayed_before=now - RELAY_AGAIN_AFTER,
+                now=now,
                 limit=RELAY_BATCH,
             )
-        published = []
-        for message in waiting:
+        relayed = []
+        for message in due:
             try:
                 self.queue.publish(message)
             except TaskQueueUnavailable:
-                log.warning("task queue still unavailable; %d messages wait", len(waiting))
+                log.warning("task queue still unavailable; %d messages wait", len(due))
                 break
-            published.append(message.id)
-        if published:
-            with self.uow_factory() as uow:
-                uow.outbox.mark_published(published, now=now)
-                uow.commit()
-        return len(published)
+            relayed.append(message.id)
+        with self.uow_factory() as uow:
+            if relayed:
+                uow.outbox.mark_relayed(relayed, now=now)
+            uow.outbox.purge(finished_before=now - KEEP_FINISHED)
+            uow.commit()
+        return len(relayed)
 
 
 @frozen

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from attrs import field, frozen
 
-from fundraising.application.errors import Conflict, FieldError, NotFound
+from fundraising.application.errors import Conflict, FieldError, NotFound, ValidationFailed
 from fundraising.application.pagination import PageRequest, existing
 from fundraising.application.ports.cache import Cache
 from fundraising.application.ports.clock import Clock
@@ -27,6 +28,7 @@ from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment
 
 REQUIRED = "This field is required."
+UNKNOWN_COLLECT = "No collect with this id."
 
 
 @frozen
@@ -74,36 +76,51 @@ class Donate:
         for name, value in required.items():
             if value is None and name not in errors:
                 errors.add(name, REQUIRED)
-        collect = None if donation.collect_id is None else uow.collects.get(donation.collect_id)
-        if collect is None and "collect" not in errors:
-            errors.add("collect", "No collect with this id.")
         now = self.clock.now()
-        payment = Payment.donation(
-            collect_id=donation.collect_id or 0,
-            payer_id=donation.payer_id,
-            amount=donation.amount or Money.zero(),
-            transaction_id=donation.transaction_id or "",
-            is_anonymous=donation.is_anonymous,
-            comment=donation.comment,
-            metadata=donation.metadata,
-            now=now,
-            errors=errors,
-        )
-        assert collect is not None and collect.id is not None
-        if not collect.accepts_donations(now):
-            if uow.payments.by_transaction_id(payment.transaction_id) is not None:
-                return self._replay(uow, donation)
-            collect.ensure_accepts_donations(now)
+        try:
+            payment = Payment.donation(
+                collect_id=donation.collect_id or 0,
+                payer_id=donation.payer_id,
+                amount=donation.amount or Money.zero(),
+                transaction_id=donation.transaction_id or "",
+                is_anonymous=donation.is_anonymous,
+                comment=donation.comment,
+                metadata=donation.metadata,
+                now=now,
+                errors=errors,
+            )
+        except ValidationFailed:
+            self._check_collect(uow, donation.collect_id, errors)
+            errors.raise_if_any()
+            raise
         try:
             added = uow.payments.add_donation(payment, now=now)
         except CollectClosed:
-            raise Conflict("This collect no longer accepts donations.") from None
+            return self._not_counted(uow, donation, now)
         assert added.id is not None
         uow.enqueue(SendEmail(EmailKind.DONATION_THANKS, added.id))
         uow.enqueue(SendEmail(EmailKind.DONATION_RECEIVED, added.id))
-        uow.after_commit(lambda: self.cache.collect_changed(collect.id))  # type: ignore[arg-type]
+        uow.after_commit(lambda: self.cache.collect_changed(payment.collect_id))
         uow.commit()
         return DonationResult(PaymentView.of(added), replayed=False)
+
+    @staticmethod
+    def _check_collect(uow: UnitOfWork, collect_id: int | None, errors: FieldErrors) -> None:
+        """Name an unknown collect too when other fields are invalid."""
+        unchecked = collect_id is not None and "collect" not in errors
+        if unchecked and uow.collects.get(collect_id) is None:  # type: ignore[arg-type]
+            errors.add("collect", UNKNOWN_COLLECT)
+
+    def _not_counted(self, uow: UnitOfWork, donation: Donation, now: datetime) -> DonationResult:
+        """The count matched no open collect: unknown (400), a retry (replay), or closed (409)."""
+        assert donation.collect_id is not None and donation.transaction_id is not None
+        collect = uow.collects.get(donation.collect_id)
+        if collect is None:
+            raise ValidationFailed.single("collect", UNKNOWN_COLLECT)
+        if uow.payments.by_transaction_id(donation.transaction_id) is not None:
+            return self._replay(uow, donation)
+        collect.ensure_accepts_donations(now)
+        raise Conflict("This collect no longer accepts donations.")
 
     def _replay(self, uow: UnitOfWork, donation: Donation) -> DonationResult:
         assert donation.transaction_id is not None and donation.amount is not None

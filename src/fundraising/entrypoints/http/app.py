@@ -13,6 +13,7 @@ from fundraising.adapters.sql import migrate
 from fundraising.application.errors import DomainError
 from fundraising.container import Container, background_worker
 from fundraising.entrypoints.http.bodies import MAX_JSON_BODY
+from fundraising.entrypoints.http.caching import CachedReads
 from fundraising.entrypoints.http.errors import (
     domain_error_handler,
     http_error_handler,
@@ -43,7 +44,7 @@ def create_app(container: Container) -> Litestar:
     def start() -> None:
         if settings.auto_migrate:
             migrate.upgrade(settings.database_url)
-        size_thread_pool(settings.database_pool_size * 2)
+        size_thread_pool(settings.database_pool_size)
         if worker is not None:
             worker.start()
         log.info("fundraising is serving (%s profile)", settings.env)
@@ -53,14 +54,10 @@ def create_app(container: Container) -> Litestar:
             worker.stop()
         container.shutdown_resources()
 
-    state = State(
-        {
-            "container": container,
-            "authenticate": container.authenticate(),
-            "response_cache": container.cache() if settings.cache_enabled else None,
-        }
-    )
-    return Litestar(
+    authenticate = container.authenticate()
+    cache = container.cache() if settings.cache_enabled else None
+    state = State({"container": container, "authenticate": authenticate, "response_cache": cache})
+    app = Litestar(
         route_handlers=[
             *auth.HANDLERS,
             *collects.HANDLERS,
@@ -82,6 +79,10 @@ def create_app(container: Container) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    if cache is not None:
+        # In front of routing, as Litestar itself puts CORS: a hit costs no more than that.
+        app.asgi_handler = CachedReads(app.asgi_handler, cache=cache, authenticate=authenticate)
+    return app
 
 
 def app_from_environment() -> Litestar:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import cache
 from typing import Any, Union, get_args
 
 import msgspec
@@ -96,25 +97,42 @@ def read_fields(
     """
     values: dict[str, Any] = {}
     errors: list[FieldError] = []
-    for field in msgspec.structs.fields(schema):
-        if field.encode_name not in data:
+    for field in _fields_of(schema):
+        if field.name not in data:
             if field.required:
-                errors.append(FieldError(field.encode_name, REQUIRED))
+                errors.append(FieldError(field.name, REQUIRED))
             continue
-        raw = data[field.encode_name]
+        raw = data[field.name]
         if isinstance(raw, UploadFile):
             values[field.name] = raw
             continue
-        if from_form and raw == "" and _nullable(field.type):
+        if from_form and raw == "" and field.nullable:
             values[field.name] = None
             continue
         try:
-            values[field.name] = _convert(raw, _settable(field.type), strict=not from_form)
+            values[field.name] = _convert(raw, field.type, strict=not from_form)
         except msgspec.ValidationError as error:
-            errors.append(FieldError(field.encode_name, _message(error)))
+            errors.append(FieldError(field.name, _message(error)))
         except InvalidValue as error:
-            errors.append(FieldError(field.encode_name, str(error)))
+            errors.append(FieldError(field.name, str(error)))
     return Fields(values, tuple(errors))
+
+
+@frozen
+class _Field:
+    name: str
+    type: Any
+    required: bool
+    nullable: bool
+
+
+@cache
+def _fields_of(schema: type[msgspec.Struct]) -> tuple[_Field, ...]:
+    """A schema's fields, resolved once (msgspec evaluates the annotations on every call)."""
+    return tuple(
+        _Field(field.encode_name, _settable(field.type), field.required, _nullable(field.type))
+        for field in msgspec.structs.fields(schema)
+    )
 
 
 def _convert(raw: Any, annotation: Any, *, strict: bool) -> Any:

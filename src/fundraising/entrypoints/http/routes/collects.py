@@ -11,7 +11,6 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, Parameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from fundraising.adapters.cache.base import LISTS, collect_scope
 from fundraising.application.errors import ValidationFailed
 from fundraising.application.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from fundraising.application.ports.queries import CollectFilter, CollectOrdering
@@ -34,7 +33,7 @@ from fundraising.entrypoints.http.bodies import (
     json_object,
     read_fields,
 )
-from fundraising.entrypoints.http.caching import cache_key, cached_json
+from fundraising.entrypoints.http.caching import cached_json
 from fundraising.entrypoints.http.dependencies import (
     AUTHENTICATED,
     SECURED,
@@ -100,8 +99,7 @@ async def list_collects(
         results = [schemas.collect(view, base) for view in found.items]
         return schemas.encode(schemas.CollectPage(found.count, next_link, previous_link, results))
 
-    key = cache_key(request, filters, wanted)
-    return await cached_json(request, state.response_cache, scope=LISTS, key=key, render=render)
+    return await cached_json(request, state.response_cache, user_id, render)
 
 
 @get(
@@ -129,9 +127,7 @@ async def get_collect(
     def render() -> bytes:
         return schemas.encode(schemas.collect_detail(get_collect(collect_id), base))
 
-    scope = collect_scope(collect_id)
-    key = cache_key(request, "detail")
-    return await cached_json(request, state.response_cache, scope=scope, key=key, render=render)
+    return await cached_json(request, state.response_cache, user_id, render)
 
 
 @get(
@@ -160,9 +156,7 @@ async def list_feed(
         results = [schemas.feed_item(entry) for entry in found.items]
         return schemas.encode(schemas.FeedPage(found.count, next_link, previous_link, results))
 
-    scope = collect_scope(collect_id)
-    key = cache_key(request, "feed", wanted)
-    return await cached_json(request, state.response_cache, scope=scope, key=key, render=render)
+    return await cached_json(request, state.response_cache, user_id, render)
 
 
 async def _fields(

@@ -30,7 +30,7 @@ def upgrade() -> None:
         ),
         sa.Column("task", sa.JSON(), nullable=False),
         sa.Column("created_at", DATETIME, nullable=False),
-        sa.Column("published_at", DATETIME, nullable=True),
+        sa.Column("relayed_at", DATETIME, nullable=True),
         sa.Column("claimed_until", DATETIME, nullable=True),
         sa.Column("finished_at", DATETIME, nullable=True),
         sa.Column("dead_at", DATETIME, nullable=True, comment="retries exhausted"),
@@ -41,8 +41,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_outbox_published_at_finished_at_created_at"),
-            ["published_at", "finished_at", "created_at"],
+            batch_op.f("ix_outbox_finished_at_created_at"),
+            ["finished_at", "created_at"],
             unique=False,
         )
 

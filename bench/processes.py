@@ -1,0 +1,81 @@
+"""Starting and stopping the processes under test, and reading their memory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+
+def start(command: list[str], env: dict[str, str], *, ready: str | None) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while ready and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(ready, timeout=1):
+                return process
+        except (urllib.error.URLError, OSError):
+            if process.poll() is not None:
+                raise RuntimeError(f"{command} exited with {process.returncode}") from None
+            time.sleep(0.2)
+    if ready:
+        stop(process)
+        raise RuntimeError(f"{command} did not answer at {ready}")
+    time.sleep(2)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rss_of_workers(port: int) -> list[float]:
+    """RSS of the server's worker processes (those holding the listening socket's children)."""
+    found: list[float] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        is_worker = b"multiprocessing.spawn" in b" ".join(command) or (
+            b"serve" in command and str(port).encode() in command
+        )
+        if is_worker and _parent_serves(int(entry.name), port):
+            found.append(_rss_mib(int(entry.name)))
+    return sorted(found)
+
+
+def _parent_serves(pid: int, port: int) -> bool:
+    """Whether this process is a child of the `serve --port PORT` process."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    parent = int(stat.rsplit(")", 1)[1].split()[1])
+    try:
+        command = Path(f"/proc/{parent}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"serve" in command and str(port).encode() in command
