@@ -194,7 +194,9 @@ class FakeOutbox:
 
     def claim(self, message_id: int, *, now: datetime, lease_seconds: int) -> bool:
         row = self.db.outbox.get(message_id)
-        if row is None or row.finished_at or (row.claimed_until and row.claimed_until > now):
+        if row is None or row.finished_at or row.dead_at:
+            return False
+        if row.claimed_until and row.claimed_until > now:
             return False
         row.claimed_until = now + timedelta(seconds=lease_seconds)
         return True

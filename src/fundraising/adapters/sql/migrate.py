@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Column, DateTime, Engine, String
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from fundraising.adapters.sql.engine import build_engine
 
@@ -50,3 +52,33 @@ def is_current(database_url: str) -> bool:
         return current(engine) == head()
     finally:
         engine.dispose()
+
+
+def compare_type(
+    context: MigrationContext,
+    inspected_column: Column[Any],
+    metadata_column: Column[Any],
+    inspected_type: TypeEngine[Any],
+    metadata_type: TypeEngine[Any],
+) -> bool | None:
+    """Autogenerate's type check, plus two differences its default comparison overlooks.
+
+    It ignores a parameter that only one side states, so a MySQL `DATETIME` without the
+    microseconds of `DATETIME(6)`, or a `VARCHAR` without its `utf8mb4_bin` collation (which keeps
+    usernames and transaction ids case-sensitive), would pass as equal. Types are compared as the
+    dialect sees them: a TypeDecorator by its implementation, a variant by the dialect's variant.
+    None leaves every other decision to Alembic.
+    """
+    expected = metadata_type.dialect_impl(context.dialect)
+    if isinstance(expected, TypeDecorator):
+        expected = expected.type_engine(context.dialect)
+    both_datetimes = isinstance(expected, DateTime) and isinstance(inspected_type, DateTime)
+    if both_datetimes and (getattr(expected, "fsp", 0) or 0) != (
+        getattr(inspected_type, "fsp", 0) or 0
+    ):
+        return True
+    if isinstance(expected, String) and isinstance(inspected_type, String):
+        default = metadata_column.table.kwargs.get(f"{context.dialect.name}_collate")
+        if (inspected_type.collation or default) != (expected.collation or default):
+            return True
+    return None

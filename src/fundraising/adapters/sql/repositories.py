@@ -201,7 +201,7 @@ class SqlOutbox:
         o = outbox.c
         claimed = self._db.execute(
             update(outbox)
-            .where(o.id == message_id, o.finished_at.is_(None))
+            .where(o.id == message_id, o.finished_at.is_(None), o.dead_at.is_(None))
             .where(or_(o.claimed_until.is_(None), o.claimed_until <= now))
             .values(claimed_until=now + timedelta(seconds=lease_seconds))
         )

@@ -3,6 +3,7 @@
 from alembic import context
 
 from fundraising.adapters.sql.engine import build_engine
+from fundraising.adapters.sql.migrate import compare_type
 from fundraising.adapters.sql.tables import metadata
 
 config = context.config
@@ -26,7 +27,7 @@ def _run(connection: object) -> None:
         connection=connection,  # type: ignore[arg-type]
         target_metadata=metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
-        compare_type=True,
+        compare_type=compare_type,
     )
     with context.begin_transaction():
         context.run_migrations()

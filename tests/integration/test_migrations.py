@@ -1,0 +1,231 @@
+"""Alembic: the migrations build, remove and describe exactly the schema of `tables.py`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from fundraising.adapters.sql import migrate
+from fundraising.adapters.sql.engine import build_engine
+from fundraising.adapters.sql.tables import metadata
+from fundraising.adapters.sql.types import UTCDateTime
+from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
+from fundraising.domain.user import User
+from tests.fakes import FakeTaskQueue, FixedClock
+from tests.integration.conftest import NOW
+from tests.services import fresh_mysql_database
+
+TABLES = {"users", "collects", "payments", "outbox"}
+VERSION_TABLE = "alembic_version"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no table at all: a new SQLite file, or a new MariaDB database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    else:
+        with fresh_mysql_database() as url:
+            yield url
+
+
+def _tables(url: str) -> set[str]:
+    engine = build_engine(url, pool_size=1)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def _current(url: str) -> str | None:
+    engine = build_engine(url, pool_size=1)
+    try:
+        return migrate.current(engine)
+    finally:
+        engine.dispose()
+
+
+def _works(url: str) -> bool:
+    """The schema takes a row: a user goes in and comes back."""
+    engine = build_engine(url, pool_size=1)
+    user = User(None, "probe", "probe@example.com", "hash", "", "", True, NOW)
+    try:
+        with SqlUnitOfWork(engine, FakeTaskQueue(), FixedClock(NOW)) as uow:
+            uow.users.add(user)
+            uow.commit()
+        with SqlUnitOfWork(engine, FakeTaskQueue(), FixedClock(NOW)) as uow:
+            return uow.users.by_username("probe") is not None
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_builds_the_schema_on_an_empty_database(empty_url: str):
+    assert _tables(empty_url) == set()
+    assert _current(empty_url) is None
+    assert migrate.is_current(empty_url) is False
+
+    migrate.upgrade(empty_url)
+
+    assert _tables(empty_url) == TABLES | {VERSION_TABLE}
+    assert migrate.head() == "0001"
+    assert _current(empty_url) == migrate.head()
+    assert migrate.is_current(empty_url) is True
+    assert _works(empty_url)
+
+
+def test_upgrading_a_current_database_changes_nothing(empty_url: str):
+    migrate.upgrade(empty_url)
+    assert _works(empty_url)
+
+    migrate.upgrade(empty_url)
+
+    assert _current(empty_url) == migrate.head()
+    assert _tables(empty_url) == TABLES | {VERSION_TABLE}
+    engine = build_engine(empty_url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM users")).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_base_removes_every_table_and_upgrade_rebuilds_them(empty_url: str):
+    migrate.upgrade(empty_url)
+
+    migrate.downgrade(empty_url, "base")
+
+    assert _tables(empty_url) - {VERSION_TABLE} == set()
+    assert _current(empty_url) is None
+    assert migrate.is_current(empty_url) is False
+
+    migrate.upgrade(empty_url)
+
+    assert _tables(empty_url) == TABLES | {VERSION_TABLE}
+    assert _works(empty_url)
+
+
+@pytest.fixture
+def migrated(database_url: str) -> Iterator[Engine]:
+    engine = build_engine(database_url, pool_size=1)
+    yield engine
+    engine.dispose()
+
+
+def _diff(engine: Engine, **opts: Any) -> list[Any]:
+    with engine.connect() as connection:
+        return list(compare_metadata(MigrationContext.configure(connection, opts=opts), metadata))
+
+
+def test_the_migrated_schema_matches_the_metadata(migrated: Engine):
+    assert _diff(migrated) == []
+
+
+def test_the_migrated_schema_matches_the_metadata_type_for_type(migrated: Engine):
+    """Also with the stricter type comparison that `alembic revision --autogenerate` uses."""
+    assert _diff(migrated, compare_type=migrate.compare_type) == []
+
+
+def test_the_migrated_schema_is_at_head(migrated: Engine):
+    assert migrate.current(migrated) == migrate.head()
+
+
+@pytest.fixture
+def mysql_engine() -> Iterator[Engine]:
+    """A fresh MariaDB database at head, for checks of MySQL column definitions."""
+    with fresh_mysql_database() as url:
+        migrate.upgrade(url)
+        engine = build_engine(url, pool_size=1)
+        yield engine
+        engine.dispose()
+
+
+@pytest.mark.mysql
+def test_the_type_check_notices_lost_microseconds_and_collations(mysql_engine: Engine):
+    with mysql_engine.begin() as connection:
+        for change in (
+            "ALTER TABLE outbox MODIFY created_at DATETIME NOT NULL",
+            "ALTER TABLE payments MODIFY transaction_id VARCHAR(255) "
+            "COLLATE utf8mb4_unicode_ci NOT NULL",
+            "ALTER TABLE users MODIFY username VARCHAR(150) COLLATE utf8mb4_general_ci NOT NULL",
+        ):
+            connection.execute(text(change))
+
+    found = _diff(mysql_engine, compare_type=migrate.compare_type)
+
+    changed = {(op[2], op[3]) for (op,) in found if op[0] == "modify_type"}
+    assert changed == {
+        ("outbox", "created_at"),
+        ("payments", "transaction_id"),
+        ("users", "username"),
+    }
+
+
+@pytest.mark.mysql
+def test_mysql_columns_keep_microseconds_and_compare_ids_byte_for_byte(mysql_engine: Engine):
+    schema = mysql_engine.url.database
+    with mysql_engine.connect() as connection:
+        precisions = connection.execute(
+            text(
+                "SELECT table_name, column_name, datetime_precision "
+                "FROM information_schema.columns "
+                "WHERE table_schema = :schema AND data_type = 'datetime'"
+            ),
+            {"schema": schema},
+        ).all()
+        collations = dict(
+            connection.execute(
+                text(
+                    "SELECT concat(table_name, '.', column_name), collation_name "
+                    "FROM information_schema.columns WHERE table_schema = :schema "
+                    "AND column_name IN ('username', 'email', 'transaction_id', 'title')"
+                ),
+                {"schema": schema},
+            ).all()
+        )
+        engines = connection.execute(
+            text("SELECT DISTINCT engine FROM information_schema.tables WHERE table_schema = :s"),
+            {"s": schema},
+        ).all()
+
+    assert {(table, column) for table, column, _ in precisions} == {
+        (table.name, column.name)
+        for table in metadata.tables.values()
+        for column in table.columns
+        if isinstance(column.type, UTCDateTime)
+    }
+    assert {precision for _, _, precision in precisions} == {6}
+    assert collations == {
+        "users.username": "utf8mb4_bin",
+        "users.email": "utf8mb4_unicode_ci",
+        "payments.transaction_id": "utf8mb4_bin",
+        "collects.title": "utf8mb4_unicode_ci",
+    }
+    assert engines == [("InnoDB",)]
+
+
+def test_the_schema_has_the_keys_the_donation_path_and_the_feeds_rely_on(migrated: Engine):
+    inspector = inspect(migrated)
+    payment_indexes = [tuple(index["column_names"]) for index in inspector.get_indexes("payments")]
+    unique_payments = [
+        tuple(unique["column_names"]) for unique in inspector.get_unique_constraints("payments")
+    ]
+    unique_users = {
+        tuple(unique["column_names"]) for unique in inspector.get_unique_constraints("users")
+    }
+    payer_key = next(
+        key
+        for key in inspector.get_foreign_keys("payments")
+        if key["constrained_columns"] == ["payer_id"]
+    )
+
+    assert any(columns[:2] == ("collect_id", "status") for columns in payment_indexes)
+    assert any(columns[0] == "payer_id" for columns in payment_indexes)
+    assert ("transaction_id",) in unique_payments
+    assert {("username",), ("email",)} <= unique_users
+    assert payer_key["options"].get("ondelete", "").upper() == "SET NULL"
