@@ -201,6 +201,12 @@ class FakeOutbox:
         row.claimed_until = now + timedelta(seconds=lease_seconds)
         return True
 
+    def held_until(self, message_id: int, *, now: datetime) -> datetime | None:
+        row = self.db.outbox.get(message_id)
+        if row is None or row.finished_at or row.dead_at:
+            return None
+        return row.claimed_until if row.claimed_until and row.claimed_until > now else None
+
     def release(self, message_id: int) -> None:
         self.db.outbox[message_id].claimed_until = None
 

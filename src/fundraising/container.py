@@ -182,6 +182,7 @@ class Container(containers.DeclarativeContainer):
         providers.Dict({SendEmail: deliver_email, ProcessCover: process_cover}),
         clock,
         give_ups=providers.Dict({ProcessCover: process_cover.provided.give_up}),
+        lease=providers.Factory(timedelta, seconds=settings.provided.task_lease_seconds),
     )
     relay_outbox = providers.Singleton(
         RelayOutbox,
@@ -211,6 +212,7 @@ def background_worker(
         max_retries=settings.task_max_retries,
         min_backoff_ms=settings.task_min_backoff_ms,
         max_backoff_ms=settings.task_max_backoff_ms,
+        time_limit_ms=settings.task_lease_seconds * 1000,
     )
     return BackgroundWorker(
         broker,

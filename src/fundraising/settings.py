@@ -33,6 +33,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "task_max_retries": 2,
         "relay_interval_seconds": 0.2,
         "relay_grace_seconds": 1.0,
+        "task_lease_seconds": 5,
     },
 }
 
@@ -75,6 +76,7 @@ class Settings(BaseSettings):
     task_max_backoff_ms: int = 600_000
     relay_interval_seconds: float = 5.0
     relay_grace_seconds: float = 60.0
+    task_lease_seconds: int = 120
 
     smtp_url: str | None = None
     mail_from: str = "Фандрайзинг <noreply@fundraising.local>"

@@ -586,6 +586,25 @@ def test_outbox_claims_are_exclusive_until_the_lease_expires(
     assert claim(start + timedelta(days=1)) is False  # finished: never again
 
 
+def test_outbox_tells_until_when_another_worker_holds_a_message(
+    uow_factory: UowFactory, clock: FixedClock
+):
+    held, buried = _add_tasks(
+        uow_factory, clock, *(SendEmail(EmailKind.COLLECT_CREATED, n) for n in (1, 2))
+    )
+    start = clock.now()
+    with uow_factory() as uow:
+        uow.outbox.claim(held, now=start, lease_seconds=60)
+        uow.outbox.claim(buried, now=start, lease_seconds=60)
+        uow.outbox.bury(buried, now=start)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.outbox.held_until(held, now=start) == start + timedelta(seconds=60)
+        assert uow.outbox.held_until(held, now=start + timedelta(seconds=60)) is None
+        assert uow.outbox.held_until(buried, now=start) is None
+        assert uow.outbox.held_until(999_999, now=start) is None
+
+
 def test_an_unknown_outbox_message_cannot_be_claimed(uow_factory: UowFactory):
     with uow_factory() as uow:
         assert uow.outbox.claim(999_999, now=NOW, lease_seconds=60) is False

@@ -13,6 +13,7 @@ from fundraising.application.ports.tasks import (
     OutboxMessage,
     ProcessCover,
     SendEmail,
+    TaskHeld,
     TaskQueueUnavailable,
 )
 from fundraising.application.unit_of_work import TRANSACTION_ATTEMPTS, in_transaction
@@ -425,16 +426,18 @@ def test_a_failed_task_releases_its_claim_so_a_retry_runs_it(core):
     assert core.db.outbox[message.id].finished_at is not None
 
 
-def test_a_message_claimed_by_another_worker_is_skipped_until_its_lease_ends(core):
+def test_a_message_held_by_another_worker_asks_to_come_back_when_its_lease_ends(core):
     core.collect(core.user())
     (message,) = core.queue.published
     other_worker = core.uow()
     with other_worker:
         assert other_worker.outbox.claim(message.id, now=core.clock.now(), lease_seconds=300)
         other_worker.commit()
-    core.run_task(message)
+    with pytest.raises(TaskHeld) as held:
+        core.run_task(message)
+    assert held.value.retry_in == 300
     assert core.mailer.sent == []
-    core.clock.advance(seconds=301)
+    core.clock.advance(seconds=301)  # that worker died: its lease ran out
     core.run_task(message)
     assert len(core.mailer.sent) == 1
 
@@ -461,7 +464,7 @@ def test_a_task_is_claimed_in_a_committed_transaction_before_it_runs(core):
         core.clock,
     )
     run(message)
-    assert seen == [core.clock.now() + timedelta(seconds=300)]
+    assert seen == [core.clock.now() + run.lease]
 
 
 # composing e-mails

@@ -207,6 +207,17 @@ class SqlOutbox:
         )
         return claimed.rowcount == 1
 
+    def held_until(self, message_id: int, *, now: datetime) -> datetime | None:
+        o = outbox.c
+        query = select(o.claimed_until).where(
+            o.id == message_id,
+            o.finished_at.is_(None),
+            o.dead_at.is_(None),
+            o.claimed_until > now,
+        )
+        until: datetime | None = self._db.execute(query).scalar_one_or_none()
+        return until
+
     def release(self, message_id: int) -> None:
         statement = update(outbox).where(outbox.c.id == message_id).values(claimed_until=None)
         self._db.execute(statement)

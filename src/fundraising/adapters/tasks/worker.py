@@ -12,7 +12,7 @@ from dramatiq.middleware import Middleware
 
 from fundraising.adapters.task_codec import decode_task
 from fundraising.adapters.tasks.broker import COVERS, EMAILS, PROCESS_COVER, SEND_EMAIL
-from fundraising.application.ports.tasks import OutboxMessage
+from fundraising.application.ports.tasks import OutboxMessage, TaskHeld
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +45,21 @@ def declare_actors(
     max_retries: int,
     min_backoff_ms: int,
     max_backoff_ms: int,
+    time_limit_ms: int,
 ) -> None:
     """Bind the actors to `broker`; they take outbox ids and run the task through `run`."""
 
     def run_message(message_id: int, task: dict[str, Any]) -> None:
-        run(OutboxMessage(message_id, decode_task(task)))
+        try:
+            run(OutboxMessage(message_id, decode_task(task)))
+        except TaskHeld as held:  # its worker may have died: look again when the lease ends
+            raise dramatiq.Retry(str(held), delay=int(held.retry_in * 1000) + 100) from None
 
     retry = {
         "max_retries": max_retries,
         "min_backoff": min_backoff_ms,
         "max_backoff": max_backoff_ms,
+        "time_limit": time_limit_ms,  # a task never outlives its claim on the outbox message
     }
     for actor_name, queue_name in ((SEND_EMAIL, EMAILS), (PROCESS_COVER, COVERS)):
         dramatiq.Actor(

@@ -41,6 +41,14 @@ class OutboxMessage:
     task: Task
 
 
+class TaskHeld(Exception):
+    """Another worker is running this message; deliver it again after `retry_in` seconds."""
+
+    def __init__(self, retry_in: float) -> None:
+        super().__init__(f"held by another worker for {retry_in:.1f} s")
+        self.retry_in = retry_in
+
+
 class TaskQueueUnavailable(Exception):
     """The broker did not accept the message; the outbox keeps it for a later relay."""
 

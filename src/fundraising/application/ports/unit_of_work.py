@@ -86,6 +86,10 @@ class Outbox(Protocol):
         """Take a message for execution: False if it is finished or another worker holds it."""
         ...
 
+    def held_until(self, message_id: int, *, now: datetime) -> datetime | None:
+        """When another worker's claim on this unfinished message runs out; None if unheld."""
+        ...
+
     def release(self, message_id: int) -> None:
         """Give a claimed message back after a failed attempt."""
         ...

@@ -13,6 +13,7 @@ from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.tasks import (
     OutboxMessage,
     Task,
+    TaskHeld,
     TaskQueue,
     TaskQueueUnavailable,
 )
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 RELAY_AGAIN_AFTER = timedelta(minutes=15)
 KEEP_FINISHED = timedelta(days=7)
 RELAY_BATCH = 500
-CLAIM_LEASE_SECONDS = 300
+CLAIM_LEASE_SECONDS = 120
 
 
 @frozen
@@ -69,15 +70,21 @@ class RunTask:
     handlers: Mapping[type[Any], Callable[[Any], None]]
     clock: Clock
     give_ups: Mapping[type[Any], Callable[[Any], None]] = field(factory=dict)
+    lease: timedelta = timedelta(seconds=CLAIM_LEASE_SECONDS)
 
     def __call__(self, message: OutboxMessage) -> None:
+        """Run it once; raise `TaskHeld` while another worker holds it (it may have died)."""
+        now = self.clock.now()
         with self.uow_factory() as uow:
             claimed = uow.outbox.claim(
-                message.id, now=self.clock.now(), lease_seconds=CLAIM_LEASE_SECONDS
+                message.id, now=now, lease_seconds=int(self.lease.total_seconds())
             )
+            held_until = None if claimed else uow.outbox.held_until(message.id, now=now)
             uow.commit()
+        if held_until is not None:
+            raise TaskHeld((held_until - now).total_seconds())
         if not claimed:
-            log.info("outbox message %s already done or running elsewhere; skipped", message.id)
+            log.info("outbox message %s already done; skipped", message.id)
             return
         try:
             self._handler(message.task)(message.task)
