@@ -1,8 +1,10 @@
 """The Redis cache and login throttle: one round trip per lookup, never a stale answer.
 
 When Redis does not answer (within a short timeout) the cache stays out of the way for a
-moment and requests are answered from the database (BYPASS); a version bump that could not
-be written is kept and written before this process uses the cache again.
+moment and requests are answered from the database (BYPASS). A version bump that could not be
+written leaves this process "dirty": it serves nothing from the cache, and a background thread
+keeps trying to move the global epoch, which every entry key includes — once it has, no process
+can serve anything cached before the outage.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 
 import redis
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from fundraising.adapters.cache.base import (
     BYPASS,
@@ -28,14 +30,17 @@ from fundraising.adapters.cache.base import (
 
 log = logging.getLogger(__name__)
 
-# KEYS[1] version key; ARGV[1] entry key prefix, ARGV[2] entry key suffix, ARGV[3] new version.
+# KEYS[1] epoch, KEYS[2] the scope's version; ARGV[1] entry key prefix, ARGV[2] its suffix,
+# ARGV[3] a new version for a scope that has none. Returns {epoch.version, entry or nil}.
 _LOOKUP = """
-local version = redis.call('GET', KEYS[1])
+local epoch = redis.call('GET', KEYS[1]) or '-'
+local version = redis.call('GET', KEYS[2])
 if not version then
-    redis.call('SET', KEYS[1], ARGV[3], 'NX')
-    version = redis.call('GET', KEYS[1])
+    redis.call('SET', KEYS[2], ARGV[3], 'NX')
+    version = redis.call('GET', KEYS[2])
 end
-return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
+local token = epoch .. '.' .. version
+return {token, redis.call('GET', ARGV[1] .. token .. ARGV[2])}
 """
 # KEYS: counters; ARGV[1] limit. Returns the longest remaining window of a blocked key.
 _RETRY_AFTER = """
@@ -86,39 +91,46 @@ class RedisCache:
         self._async_clients: dict[int, aioredis.Redis] = {}
         self._ns = namespace
         self._ttl = ttl_seconds
+        self._pause = pause_after_failure
         self._breaker = _Breaker(pause_after_failure)
-        self._pending: set[str] = set()
+        self._dirty = threading.Event()
+        self._closed = threading.Event()
         self._lock = threading.Lock()
+        self._recovering: threading.Thread | None = None
         self._lookup = self._sync.register_script(_LOOKUP)
 
     def _version_key(self, scope: str) -> str:
         return f"{self._ns}:v:{scope}"
 
-    def _entry_key(self, scope: str, version: str, key: str) -> str:
-        return f"{self._ns}:e:{scope}:{version}:{key}"
-
     def collect_changed(self, collect_id: int) -> None:
-        with self._lock:
-            self._pending.update((collect_scope(collect_id), LISTS))
-        self._flush()
-
-    def _flush(self) -> bool:
-        """Write the pending version bumps; False if Redis did not take them."""
-        with self._lock:
-            scopes = sorted(self._pending)
-        if not scopes:
-            return True
         try:
             pipe = self._sync.pipeline(transaction=False)
-            for scope in scopes:
+            for scope in (collect_scope(collect_id), LISTS):
                 pipe.set(self._version_key(scope), new_version())
             pipe.execute()
         except RedisError as error:
             self._breaker.failed(error)
-            return False
+            self._missed_a_bump()
+
+    def _missed_a_bump(self) -> None:
+        self._dirty.set()
         with self._lock:
-            self._pending.difference_update(scopes)
-        return True
+            if self._recovering is None or not self._recovering.is_alive():
+                self._recovering = threading.Thread(
+                    target=self._recover, name="cache-recovery", daemon=True
+                )
+                self._recovering.start()
+
+    def _recover(self) -> None:
+        """Move the epoch once Redis answers: every entry written before is unreachable."""
+        while self._dirty.is_set() and not self._closed.is_set():
+            try:
+                self._sync.set(f"{self._ns}:epoch", new_version())
+            except Exception:  # anything but success means: try again later
+                self._closed.wait(self._pause)
+                continue
+            self._dirty.clear()
+            log.info("redis is back: cached responses from before the outage are dropped")
 
     def _client(self) -> aioredis.Redis:
         """One asyncio client per event loop (each server worker process has its own)."""
@@ -137,33 +149,32 @@ class RedisCache:
         return client
 
     async def lookup(self, scope: str, key: str) -> Lookup:
-        if self._breaker.open or (self._pending and not self._flush()):
+        if self._breaker.open or self._dirty.is_set():
             return BYPASS
-        prefix = f"{self._ns}:e:{scope}:"
+        keys = (f"{self._ns}:epoch", self._version_key(scope))
+        args = (f"{self._ns}:e:{scope}:", f":{key}", new_version())
         try:
             async with asyncio.timeout(self._timeout):
-                version, packed = await self._client().evalsha(
-                    self._lookup.sha, 1, self._version_key(scope), prefix, f":{key}", new_version()
-                )
-        except aioredis.ResponseError:
-            await self._client().script_load(_LOOKUP)
-            return await self.lookup(scope, key)
+                try:
+                    token, packed = await self._client().evalsha(self._lookup.sha, 2, *keys, *args)
+                except NoScriptError:  # Redis restarted: its script cache is empty
+                    token, packed = await self._client().eval(_LOOKUP, 2, *keys, *args)
         except (RedisError, OSError, TimeoutError) as error:
             self._breaker.failed(error)
             return BYPASS
-        version = version.decode()
-        return Lookup(Entry.unpack(packed) if packed else None, version)
+        return Lookup(Entry.unpack(packed) if packed else None, token.decode())
 
     async def store(self, scope: str, version: str, key: str, entry: Entry) -> None:
         try:
             async with asyncio.timeout(self._timeout):
                 await self._client().set(
-                    self._entry_key(scope, version, key), entry.pack(), ex=self._ttl
+                    f"{self._ns}:e:{scope}:{version}:{key}", entry.pack(), ex=self._ttl
                 )
         except (RedisError, OSError, TimeoutError) as error:
             self._breaker.failed(error)
 
     def close(self) -> None:
+        self._closed.set()
         self._sync.close()
 
 

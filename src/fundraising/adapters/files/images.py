@@ -38,6 +38,7 @@ class PillowImages:
             oriented = ImageOps.exif_transpose(image)
             cover = _flattened(oriented)
             cover.thumbnail(COVER_BOX, Image.Resampling.LANCZOS)  # never enlarges
+            cover.info = {}  # the JPEG saver would copy a comment (or EXIF) found there
             out = io.BytesIO()
             # Nothing but pixels is written: no EXIF, GPS, ICC or comments survive.
             cover.save(out, "JPEG", quality=QUALITY, optimize=True, progressive=True)
@@ -68,8 +69,8 @@ class PillowImages:
 
 
 def _flattened(image: Image.Image) -> Image.Image:
-    """RGB; transparent parts become white rather than black."""
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+    """RGB; transparent parts (an alpha channel or a colour key) become white, not black."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = Image.new("RGB", rgba.size, "white")
         background.paste(rgba, mask=rgba.getchannel("A"))

@@ -20,7 +20,16 @@ def _roubles(amount: Money | None) -> str:
     return f"{grouped},{kopecks}\u00a0₽"
 
 
+def _one_line(text: str) -> str:
+    """A header value: line breaks and runs of spaces become single spaces."""
+    return " ".join(text.split())
+
+
 def _subject(n: Notification) -> str:
+    return _one_line(_subject_text(n))
+
+
+def _subject_text(n: Notification) -> str:
     match n.kind:
         case EmailKind.COLLECT_CREATED:
             return f"Сбор «{n.collect_title}» создан"

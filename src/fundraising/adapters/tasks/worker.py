@@ -26,7 +26,7 @@ class DeadLetters(Middleware):
     def after_nack(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
         message_id, task = message.args[0], decode_task(message.args[1])
         log.error(
-            "dead letter: outbox message %s (%s) failed for good after %s retries",
+            "dead letter: outbox message %s (%s) failed for good after %s attempts",
             message_id,
             task,
             message.options.get("retries", 0),
