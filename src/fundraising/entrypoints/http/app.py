@@ -20,7 +20,7 @@ from fundraising.entrypoints.http.errors import (
     request_id,
     unexpected_error_handler,
 )
-from fundraising.entrypoints.http.openapi import openapi_config
+from fundraising.entrypoints.http.openapi import complete_document, openapi_config
 from fundraising.entrypoints.http.routes import auth, collects, operations, payments
 from fundraising.entrypoints.http.threads import size_thread_pool
 from fundraising.entrypoints.logs import configure_logging
@@ -79,6 +79,7 @@ def create_app(container: Container) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    complete_document(app)
     if cache is not None:
         # In front of routing, as Litestar itself puts CORS: a hit costs no more than that.
         app.asgi_handler = CachedReads(app.asgi_handler, cache=cache, authenticate=authenticate)

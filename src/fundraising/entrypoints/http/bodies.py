@@ -58,6 +58,8 @@ async def form(request: Request[Any, Any, Any]) -> dict[str, Any]:
         parsed = await request.form()
     except ClientException as error:
         raise MalformedRequest(f"The multipart form cannot be read: {error.detail}.") from None
+    except (UnicodeDecodeError, ValueError):
+        raise MalformedRequest("A multipart field is not valid UTF-8 text.") from None
     data: dict[str, Any] = {}
     for name, value in parsed.multi_items():
         if isinstance(value, UploadFile):

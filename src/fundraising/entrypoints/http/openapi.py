@@ -8,14 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from litestar import Litestar
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
+    OpenAPIHeader,
     OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
     Operation,
     Reference,
     RequestBody,
+    Schema,
     SecurityScheme,
     Tag,
 )
@@ -81,6 +86,52 @@ def body(
     return WithBody
 
 
+def _header(description: str, schema: Schema) -> OpenAPIHeader:
+    return OpenAPIHeader(schema=schema, description=description)
+
+
+_TEXT = Schema(type=OpenAPIType.STRING)
+_REQUEST_ID = _header("The client's X-Request-ID when valid, else a new one.", _TEXT)
+_RETRY_AFTER = _header("Seconds to wait before trying again.", Schema(type=OpenAPIType.INTEGER))
+_SUCCESS_HEADERS = {
+    ("post", "/api/v1/collects", "201"): {"Location": _header("The new collect's URL.", _TEXT)},
+    ("post", "/api/v1/payments", "200"): {
+        "Idempotent-Replayed": _header(
+            "`true`: this answers a retry with the original payment.",
+            Schema(type=OpenAPIType.STRING, enum=["true"]),
+        )
+    },
+}
+_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def complete_document(app: Litestar) -> None:
+    """Add what Litestar cannot infer to its generated document, once, before it is served:
+    the request body schemas, problem+json for every error (also the 400 Litestar adds for
+    parameters), and the headers the contract promises."""
+    document = app.openapi_schema
+    assert document.components is not None and document.paths is not None
+    schemas = document.components.schemas if document.components.schemas is not None else {}
+    schemas.update(_request_schemas())
+    document.components.schemas = schemas
+    problem = OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))
+    for path, item in document.paths.items():
+        for method in _METHODS:
+            operation: Operation | None = getattr(item, method)
+            for status, response in ((operation and operation.responses) or {}).items():
+                if not isinstance(response, OpenAPIResponse):
+                    continue
+                headers = response.headers if response.headers is not None else {}
+                headers["X-Request-ID"] = _REQUEST_ID
+                headers.update(_SUCCESS_HEADERS.get((method, path, status), {}))
+                if status in ("429", "503"):
+                    headers["Retry-After"] = _RETRY_AFTER
+                response.headers = headers
+                if status[0] in "45":
+                    response.content = {PROBLEM_JSON: problem}
+                    response.description = _DESCRIPTIONS.get(int(status), response.description)
+
+
 def _request_schemas() -> dict[str, Any]:
     _, components = msgspec.json.schema_components(
         REQUEST_SCHEMAS,
@@ -119,7 +170,6 @@ def openapi_config(public_url: str) -> OpenAPIConfig:
                     description="An access token from POST /auth/jwt/create/.",
                 )
             },
-            schemas=_request_schemas(),
         ),
         tags=[
             Tag(name="auth", description="Accounts and JWT tokens"),

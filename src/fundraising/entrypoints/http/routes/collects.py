@@ -66,7 +66,11 @@ def _author(value: str | None, user_id: NamedDependency[int]) -> int | None:
     summary="List collects, newest first",
     security=SECURED,
     dependencies=AUTHENTICATED,
-    responses={200: ResponseSpec(schemas.CollectPage), **NOT_MODIFIED, **problems(400, 401, 404)},
+    responses={
+        200: ResponseSpec(schemas.CollectPage, generate_examples=False),
+        **NOT_MODIFIED,
+        **problems(400, 401, 404),
+    },
 )
 async def list_collects(
     request: Request[Any, Any, Any],
@@ -109,7 +113,7 @@ async def list_collects(
     security=SECURED,
     dependencies=AUTHENTICATED,
     responses={
-        200: ResponseSpec(schemas.CollectDetailed),
+        200: ResponseSpec(schemas.CollectDetailed, generate_examples=False),
         **NOT_MODIFIED,
         **problems(401, 404),
     },
@@ -136,7 +140,11 @@ async def get_collect(
     summary="A collect's donations, newest first",
     security=SECURED,
     dependencies=AUTHENTICATED,
-    responses={200: ResponseSpec(schemas.FeedPage), **NOT_MODIFIED, **problems(400, 401, 404)},
+    responses={
+        200: ResponseSpec(schemas.FeedPage, generate_examples=False),
+        **NOT_MODIFIED,
+        **problems(400, 401, 404),
+    },
 )
 async def list_feed(
     request: Request[Any, Any, Any],

@@ -31,12 +31,12 @@ async def live() -> schemas.Health:
     summary="The database (and Redis, broker when configured) answer",
     responses=problems(503),
 )
-async def ready(request: Request[Any, Any, Any], state: State) -> Response[Any]:
+async def ready(request: Request[Any, Any, Any], state: State) -> Response[schemas.Health]:
     checks: dict[str, str] = await in_thread(state.container.readiness().check)
     failing = sorted(name for name, result in checks.items() if result != OK)
     if failing:
         detail = "Not ready: " + "; ".join(f"{name} {checks[name]}" for name in failing) + "."
-        return problem_response(request, PROBLEMS[Unavailable], detail)
+        return problem_response(request, PROBLEMS[Unavailable], detail)  # type: ignore[return-value]
     return Response(schemas.Health(status=OK, checks=checks))
 
 

@@ -44,7 +44,9 @@ REPLAYED = "Idempotent-Replayed"
     operation_class=body(schemas.PaymentCreate),
     responses={
         HTTP_200_OK: ResponseSpec(
-            schemas.Payment, description="An idempotent retry: the original payment."
+            schemas.Payment,
+            description="An idempotent retry: the original payment.",
+            generate_examples=False,
         ),
         **problems(400, 401, 409, 413, 415),
     },
