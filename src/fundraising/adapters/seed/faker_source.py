@@ -45,6 +45,9 @@ class FakerSource:
         email = f"{username}@{self._faker.free_email_domain()}"
         return Person(first, last, username, email.lower())
 
+    def history_start(self, now: datetime) -> datetime:
+        return now - MAX_AGE - timedelta(days=1)
+
     def collect(self, author_id: int, now: datetime) -> Collect:
         occasion = self._rng.choices(OCCASIONS, OCCASION_WEIGHTS)[0]
         start = now - MAX_AGE * self._rng.random()

@@ -46,7 +46,7 @@ class SqlBulkLoader:
             found = db.execute(
                 select(users.c.username, users.c.id).where(users.c.username.in_(names))
             )
-            ids = dict(found.tuples().all())
+            ids = {row.username: row.id for row in found}
         return [ids[name] for name in names]
 
     def add_collects(self, made: Sequence[Collect]) -> list[int]:

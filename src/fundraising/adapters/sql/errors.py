@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from fundraising.application.errors import TransientFailure, Unavailable
 
 MYSQL_DUPLICATE_KEY = 1062
+MYSQL_NO_SUCH_TABLE = 1146
 MYSQL_LOCK_WAIT_TIMEOUT = 1205
 MYSQL_DEADLOCK = 1213
 
@@ -39,6 +40,8 @@ def violated_constraint(error: IntegrityError) -> str:
 
 
 def translate(error: DBAPIError) -> Exception | None:
+    if mysql_code(error) == MYSQL_NO_SUCH_TABLE or "no such table" in str(error.orig):
+        return Unavailable("The database has no schema yet: run `fundraising db upgrade`.")
     if mysql_code(error) in {MYSQL_DEADLOCK, MYSQL_LOCK_WAIT_TIMEOUT}:
         return TransientFailure("The transaction lost a race with another one.")
     if isinstance(error.orig, sqlite3.OperationalError) and "locked" in str(error.orig):

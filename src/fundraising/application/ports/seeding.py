@@ -26,6 +26,10 @@ class SeedSource(Protocol):
 
     def person(self) -> Person: ...
 
+    def history_start(self, now: datetime) -> datetime:
+        """No generated collect or payment is older: the users joined before it."""
+        ...
+
     def collect(self, author_id: int, now: datetime) -> Collect: ...
 
     def payment(

@@ -74,7 +74,8 @@ class GenerateTestData:
         ids: list[int] = []
         while len(ids) < request.users:
             people = self._unique_people(source, min(BATCH, request.users - len(ids)))
-            ids += self.loader.add_users([(person, password_hash) for person in people], now)
+            joined = source.history_start(now)
+            ids += self.loader.add_users([(person, password_hash) for person in people], joined)
             progress.advance(len(people))
         return ids
 

@@ -6,10 +6,10 @@ import sys
 import traceback
 from typing import Annotated
 
-import click
 import typer
 from pydantic import ValidationError
 
+from fundraising.domain.errors import ValidationFailed
 from fundraising.entrypoints.cli import admin, database, processes, seed
 
 app = typer.Typer(
@@ -40,18 +40,25 @@ def options(
     _debug = debug
 
 
+def _message(error: Exception) -> str:
+    if isinstance(error, ValidationFailed):
+        reasons = "; ".join(f"{e.field}: {e.message}" for e in error.errors)
+        return f"invalid input: {reasons}"
+    return str(error) or type(error).__name__
+
+
 def main() -> None:
-    """Run the CLI; a failure is one clear line and exit status 1 (a traceback with --debug)."""
+    """Run the CLI: a failure is one clear line and a non-zero exit status (2 for a usage
+    error), with the traceback under --debug."""
     try:
-        app(standalone_mode=False)
-    except click.exceptions.Exit as done:
-        raise SystemExit(done.exit_code) from None
-    except click.Abort:
+        status = app(standalone_mode=False)
+    except typer.Abort:
         print("fundraising: aborted", file=sys.stderr)
         raise SystemExit(1) from None
-    except click.ClickException as usage:
-        usage.show()
-        raise SystemExit(usage.exit_code) from None
+    except typer.TyperException as usage:  # Typer's usage errors name the parameter
+        if message := getattr(usage, "format_message", usage.__str__)():
+            print(f"fundraising: {message}", file=sys.stderr)  # (no message: help was shown)
+        raise SystemExit(getattr(usage, "exit_code", 2)) from None
     except ValidationError as invalid:
         for error in invalid.errors():
             print(f"fundraising: configuration: {error['msg']}", file=sys.stderr)
@@ -59,5 +66,6 @@ def main() -> None:
     except Exception as error:  # the one place where any failure becomes a clean message
         if _debug:
             traceback.print_exc()
-        print(f"fundraising: error: {error}", file=sys.stderr)
+        print(f"fundraising: error: {_message(error)}", file=sys.stderr)
         raise SystemExit(1) from None
+    raise SystemExit(status if isinstance(status, int) else 0)

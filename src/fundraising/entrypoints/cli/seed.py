@@ -77,9 +77,16 @@ def generate_test_data(
     )
     try:
         with Progress(*columns, console=console) as bars:
-            summary = container.generate_test_data()(
-                SeedRequest(users, collects, payments, password), source, rng, RichProgress(bars)
-            )
+            try:
+                summary = container.generate_test_data()(
+                    SeedRequest(users, collects, payments, password),
+                    source,
+                    rng,
+                    RichProgress(bars),
+                )
+            except BaseException:
+                bars.live.transient = True  # a failure leaves its one line, not half bars
+                raise
     finally:
         container.shutdown_resources()
     elapsed = time.perf_counter() - started
