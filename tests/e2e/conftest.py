@@ -6,16 +6,25 @@ each test gets a fresh app, container, media and mail folder.
 
 from __future__ import annotations
 
+import email
+import email.policy
+import io
 import itertools
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 from attrs import frozen
 from dependency_injector import providers
+from litestar import Litestar
 from litestar.testing import TestClient
+from PIL import Image
 
 from fundraising.adapters.sql import migrate
 from fundraising.container import Container
@@ -42,8 +51,17 @@ def e2e_database(
             yield url
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "settings(**values): override Settings fields for this test's app"
+    )
+
+
 @pytest.fixture
-def settings(e2e_database: str, tmp_path: Path) -> Settings:
+def settings(request: pytest.FixtureRequest, e2e_database: str, tmp_path: Path) -> Settings:
+    """The test profile; `@pytest.mark.settings(cache_enabled=False)` changes single fields."""
+    marker = request.node.get_closest_marker("settings")
+    overrides = marker.kwargs if marker else {}
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         env="test",
@@ -51,6 +69,8 @@ def settings(e2e_database: str, tmp_path: Path) -> Settings:
         media_dir=tmp_path / "media",
         mail_dir=tmp_path / "mail",
         public_url="http://testserver.local",
+        auto_migrate=False,  # migrated once per session above
+        **overrides,
     )
 
 
@@ -67,10 +87,69 @@ def container(settings: Settings, clock: FixedClock) -> Container:
     return container
 
 
+PEER_HEADER = b"x-test-peer-address"
+
+
+def _with_peer_address(app: Litestar) -> Litestar:
+    """Let a test choose the client address the app sees (TestClient always says "testclient").
+
+    Only the ASGI scope's `client` changes, as if the request came from another host.
+    """
+    handler = app.asgi_handler
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        for name, value in scope.get("headers", ()):
+            if name == PEER_HEADER:
+                scope["client"] = (value.decode(), 50000)
+        await handler(scope, receive, send)
+
+    app.asgi_handler = asgi
+    return app
+
+
+class _Shutdowns:
+    """Apps stopping in the background: stopping the task-queue worker threads takes ~0.5 s,
+    which would otherwise be most of each test's time. Joined (and their errors raised)
+    before the backend's database goes away."""
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+        self.errors: list[BaseException] = []
+
+    def start(self, client: TestClient[Any]) -> None:
+        def stop() -> None:
+            try:
+                client.__exit__(None, None, None)
+            except BaseException as error:
+                self.errors.append(error)
+
+        thread = threading.Thread(target=stop, name="e2e-app-shutdown")
+        thread.start()
+        self.threads.append(thread)
+
+    def join(self) -> None:
+        for thread in self.threads:
+            thread.join(timeout=60)
+        if self.errors:
+            raise self.errors[0]
+
+
+@pytest.fixture(scope="session")
+def _shutdowns(e2e_database: str) -> Iterator[_Shutdowns]:
+    shutdowns = _Shutdowns()
+    yield shutdowns
+    shutdowns.join()
+
+
 @pytest.fixture
-def client(container: Container) -> Iterator[TestClient[Any]]:
-    with TestClient(create_app(container), base_url="http://testserver.local") as client:
+def client(container: Container, _shutdowns: _Shutdowns) -> Iterator[TestClient[Any]]:
+    app = _with_peer_address(create_app(container))
+    client = TestClient(app, base_url="http://testserver.local")
+    client.__enter__()
+    try:
         yield client
+    finally:
+        _shutdowns.start(client)
 
 
 @frozen
@@ -108,3 +187,119 @@ def make_account(client: TestClient[Any]) -> Callable[..., Account]:
         return Account(created.json()["id"], username, body["access"], body["refresh"])
 
     return make
+
+
+# --- helpers shared by the e2e modules ---
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def assert_problem(response: Any, status: int, *fields: str) -> dict[str, Any]:
+    """A problem+json answer with `status`; `fields`, when given, are exactly the fields named
+    in `errors` (every field-validation 400 must name them; a body that is not JSON at all
+    has no field to name)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
+    body = response.json()
+    assert body["status"] == status
+    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    if "errors" in body or fields:
+        assert isinstance(body["errors"], list) and body["errors"], body
+        for error in body["errors"]:
+            assert isinstance(error["field"], str) and isinstance(error["message"], str)
+    if fields:
+        assert error_fields(body) == set(fields), body
+    return dict(body)
+
+
+def error_fields(body: dict[str, Any]) -> set[str]:
+    return {error["field"] for error in body.get("errors") or []}
+
+
+def create_collect(client: TestClient[Any], account: Account, **fields: Any) -> int:
+    """Open a collect (title defaults to a unique one) and return its id."""
+    fields.setdefault("title", f"Collect {next(_names)}")
+    response = client.post("/api/v1/collects/", json=fields, headers=account.headers)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+_transactions = itertools.count(1)
+
+
+def transaction_id() -> str:
+    return f"tx-{uuid.uuid4().hex}-{next(_transactions)}"
+
+
+def donate(
+    client: TestClient[Any],
+    account: Account,
+    collect_id: int,
+    amount: Any = "100.00",
+    **fields: Any,
+) -> Any:
+    """POST a donation (a fresh transaction id unless given); returns the response."""
+    body = {"collect": collect_id, "amount": amount, "transaction_id": transaction_id(), **fields}
+    return client.post("/api/v1/payments/", json=body, headers=account.headers)
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (16, 12)) -> bytes:
+    """A real, small image made by Pillow."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 40, 40)).save(out, fmt)
+    return out.getvalue()
+
+
+def utc(value: str) -> datetime:
+    """Parse an output timestamp, insisting that it is UTC (Z or +00:00)."""
+    assert value.endswith(("Z", "+00:00")), value
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    assert parsed.utcoffset() == timedelta(0)
+    return parsed
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Poll `condition` until it is truthy (background tasks run in worker threads)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.02)
+
+
+def mails(mail_dir: Path, kind: str, to: str) -> list[EmailMessage]:
+    """The e-mails of one kind (collect_created, donation_thanks, donation_received) written
+    to `to` so far. Filtered by recipient: the database is shared by the tests of a session, so
+    a worker may deliver what an earlier test left in the outbox."""
+    if not mail_dir.exists():
+        return []
+    found = []
+    for path in sorted(mail_dir.glob(f"*-{kind}-*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] == to:
+            found.append(message)
+    return found
+
+
+def text_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def check_each(cases: Iterable[Any], check: Callable[[Any], object]) -> None:
+    """Run `check` on every case (one app for a whole table) and report every failing case."""
+    failures = []
+    for case in cases:
+        try:
+            check(case)
+        except AssertionError as error:
+            message = " | ".join(str(error).splitlines()[:3])[:400]
+            failures.append(f"{case!r}: {message or 'failed'}")
+    assert not failures, f"{len(failures)} case(s) failed:\n" + "\n".join(failures)

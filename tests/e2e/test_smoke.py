@@ -13,7 +13,9 @@ def test_a_donation_shows_in_the_collect(client: TestClient[Any], make_account: 
     author: Account = make_account("Иван", "Петров")
     donor: Account = make_account()
     created = client.post(
-        "/api/v1/collects/", json={"title": "Подарок", "goal_amount": "1000"}, headers=author.headers
+        "/api/v1/collects/",
+        json={"title": "Подарок", "goal_amount": "1000"},
+        headers=author.headers,
     )
     assert created.status_code == 201
     collect_id = created.json()["id"]

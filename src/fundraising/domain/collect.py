@@ -147,8 +147,11 @@ class Collect:
         end_date: datetime | Unset | None = UNSET,
         is_active: bool | Unset = UNSET,
         errors: FieldErrors | None = None,
-    ) -> None:
-        """Apply the given fields; all or nothing, every invalid field reported at once."""
+    ) -> bool:
+        """Apply the given fields; all or nothing, every invalid field reported at once.
+
+        Returns whether any field was given (an empty change leaves even `updated_at` alone).
+        """
         errors = errors or FieldErrors()
         if isinstance(title, str):
             new_title = title
@@ -172,7 +175,11 @@ class Collect:
             self.end_date = end_date
         if not isinstance(is_active, Unset):
             self.is_active = is_active
-        self.updated_at = now
+        given = (title, occasion, description, goal, end_date, is_active)
+        changed = any(not isinstance(value, Unset) for value in given)
+        if changed:
+            self.updated_at = now
+        return changed
 
     def accepts_donations(self, now: datetime) -> bool:
         """Open while active and strictly before its end date."""

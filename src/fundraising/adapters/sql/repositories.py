@@ -114,8 +114,10 @@ class SqlCollects:
         collect.id = new_id(result)
         return collect
 
-    def get(self, collect_id: int) -> Collect | None:
+    def get(self, collect_id: int, *, for_update: bool = False) -> Collect | None:
         query = select(collects).where(collects.c.id == collect_id)
+        if for_update:  # (SQLite has no row locks: its writers are serialized anyway)
+            query = query.with_for_update()
         row = self._db.execute(query).mappings().first()
         return rows.collect_of(row) if row else None
 

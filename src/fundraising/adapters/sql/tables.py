@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql
 
-from fundraising.adapters.sql.types import Kopecks, UTCDateTime
+from fundraising.adapters.sql.types import JsonText, Kopecks, UTCDateTime
 from fundraising.domain.collect import TITLE_MAX, CoverStatus, Occasion
 from fundraising.domain.payment import COMMENT_MAX, TRANSACTION_ID_MAX, PaymentStatus
 from fundraising.domain.user import EMAIL_MAX, NAME_MAX, USERNAME_MAX
@@ -115,7 +114,7 @@ payments = Table(
     Column("payment_date", UTCDateTime, nullable=False),
     Column("is_anonymous", Boolean, nullable=False),
     Column("comment", String(COMMENT_MAX), nullable=True),
-    Column("metadata", JSON, nullable=True),
+    Column("metadata", JsonText, nullable=True),
     CheckConstraint(_one_of("status", PaymentStatus), name="status"),
     CheckConstraint("amount_kopecks > 0", name="amount"),
     UniqueConstraint("transaction_id"),
@@ -130,7 +129,7 @@ outbox = Table(
     "outbox",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("task", JSON, nullable=False),
+    Column("task", JsonText, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("relayed_at", UTCDateTime, nullable=True),
     Column("claimed_until", UTCDateTime, nullable=True),

@@ -42,7 +42,10 @@ class UserRepository(Protocol):
 class CollectRepository(Protocol):
     def add(self, collect: Collect) -> Collect: ...
 
-    def get(self, collect_id: int) -> Collect | None: ...
+    def get(self, collect_id: int, *, for_update: bool = False) -> Collect | None:
+        """The collect; `for_update` locks its row until the transaction ends, so that a
+        read-modify-write (a change, a cover result) never overwrites a concurrent one."""
+        ...
 
     def save(self, collect: Collect) -> None:
         """Write the fields a user may change and the cover; never the counters."""

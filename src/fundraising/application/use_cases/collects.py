@@ -65,7 +65,7 @@ def _changed(uow: UnitOfWork, cache: Cache, collect_id: int) -> None:
 
 def _own_collect(uow: UnitOfWork, collect_id: int, actor_id: int) -> Collect:
     """The collect, checked for existence (404) and then authorship (403)."""
-    collect = uow.collects.get(collect_id)
+    collect = uow.collects.get(collect_id, for_update=True)
     if collect is None:
         raise NotFound("No collect with this id.")
     collect.ensure_changeable_by(actor_id)
@@ -148,7 +148,7 @@ class UpdateCollect:
             now = self.clock.now()
             errors = FieldErrors(fields.rejected)
             self.covers.check(fields.cover, errors)
-            collect.change(
+            changed = collect.change(
                 now=now,
                 title=fields.title,
                 occasion=fields.occasion,
@@ -158,6 +158,8 @@ class UpdateCollect:
                 is_active=fields.is_active,
                 errors=errors,
             )
+            if not changed and isinstance(fields.cover, Unset):
+                return  # an empty change: nothing to write
             obsolete = _attach(uow, collect, fields.cover, staged, now)
             uow.collects.save(collect)
             self.covers.delete_after_commit(uow, obsolete)
@@ -200,7 +202,7 @@ class DeactivateCollect:
 
     def __call__(self, collect_id: int) -> None:
         def deactivate(uow: UnitOfWork) -> None:
-            collect = uow.collects.get(collect_id)
+            collect = uow.collects.get(collect_id, for_update=True)
             if collect is None:
                 raise NotFound("No collect with this id.")
             collect.change(now=self.clock.now(), is_active=False)

@@ -115,7 +115,7 @@ class ProcessCoverTask:
 
     def _record(self, task: ProcessCover, key: str | None) -> None:
         def record(uow: UnitOfWork) -> None:
-            collect = uow.collects.get(task.collect_id)
+            collect = uow.collects.get(task.collect_id, for_update=True)
             if collect is None or not collect.finish_cover(task.source, key, self.clock.now()):
                 if key:
                     self.storage.delete(key)

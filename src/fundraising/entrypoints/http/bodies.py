@@ -13,6 +13,7 @@ from attrs import frozen
 from litestar import Request
 from litestar.datastructures import UploadFile
 from litestar.exceptions import ClientException
+from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 from msgspec import UnsetType
 
 from fundraising.application.errors import FieldError
@@ -23,7 +24,7 @@ from fundraising.entrypoints.http.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from fundraising.entrypoints.http.fields import CONVERTERS
+from fundraising.entrypoints.http.fields import CONVERTERS, CoverFile
 
 REQUIRED = "This field is required."
 _JSON = msgspec.json.Decoder(float_hook=Decimal)  # numbers reach Money exactly, never as floats
@@ -41,12 +42,18 @@ async def json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
     if media_type and media_type != "application/json" and not media_type.endswith("+json"):
         raise UnsupportedMediaType(f"Send JSON (application/json), not {media_type}.")
     body = await request.body()
+    if len(body) > MAX_JSON_BODY:  # routes that take covers allow more, for multipart only
+        raise PayloadTooLarge(f"A JSON body may be at most {MAX_JSON_BODY // 1024} KiB.")
     if not body.strip():
         raise MalformedRequest("The request body is empty; send a JSON object.")
     try:
         data = _JSON.decode(body)
     except msgspec.DecodeError as error:
         raise MalformedRequest(f"The request body is not valid JSON: {error}.") from None
+    except UnicodeDecodeError:
+        raise MalformedRequest("The request body is not valid UTF-8.") from None
+    except RecursionError:
+        raise MalformedRequest("The request body is nested too deeply.") from None
     if not isinstance(data, dict):
         raise MalformedRequest("The request body must be a JSON object.")
     return data
@@ -57,6 +64,8 @@ async def form(request: Request[Any, Any, Any]) -> dict[str, Any]:
     try:
         parsed = await request.form()
     except ClientException as error:
+        if error.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+            raise PayloadTooLarge("The request body is too large.") from None
         raise MalformedRequest(f"The multipart form cannot be read: {error.detail}.") from None
     except (UnicodeDecodeError, ValueError):
         raise MalformedRequest("A multipart field is not valid UTF-8 text.") from None
@@ -106,7 +115,10 @@ def read_fields(
             continue
         raw = data[field.name]
         if isinstance(raw, UploadFile):
-            values[field.name] = raw
+            if field.takes_file:
+                values[field.name] = raw
+            else:
+                errors.append(FieldError(field.name, "Expected text, got a file."))
             continue
         if from_form and raw == "" and field.nullable:
             values[field.name] = None
@@ -126,13 +138,20 @@ class _Field:
     type: Any
     required: bool
     nullable: bool
+    takes_file: bool
 
 
 @cache
 def _fields_of(schema: type[msgspec.Struct]) -> tuple[_Field, ...]:
     """A schema's fields, resolved once (msgspec evaluates the annotations on every call)."""
     return tuple(
-        _Field(field.encode_name, _settable(field.type), field.required, _nullable(field.type))
+        _Field(
+            field.encode_name,
+            _settable(field.type),
+            field.required,
+            _nullable(field.type),
+            CoverFile in (get_args(field.type) or (field.type,)),
+        )
         for field in msgspec.structs.fields(schema)
     )
 

@@ -122,7 +122,8 @@ async def cached_json(
     found, lookup = request.scope.get("state", {}).get(_LOOKUP) or (None, None)
     if found is None or lookup is None:
         found = target(request.scope, user_id)
-        assert found is not None, "cached_json serves collect GETs only"
+        if found is None:  # a path the router took but no cache key names (e.g. /collects/+1/)
+            return _respond(request, await _rendered(render), "BYPASS")
         lookup = await cache.lookup(*found)
         if lookup.entry is not None:
             return _respond(request, lookup.entry, "HIT")

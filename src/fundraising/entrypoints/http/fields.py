@@ -34,7 +34,10 @@ def _timestamp(value: object) -> datetime:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise InvalidValue("Must be an ISO 8601 date-time such as 2030-01-31T18:00:00Z.") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidValue("Must be a date-time between the years 1 and 9999 in UTC.") from None
 
 
 def _plain(value: object) -> object:

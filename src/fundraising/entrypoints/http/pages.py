@@ -11,7 +11,11 @@ from fundraising.application.views import Page
 
 
 def links(request: Request[Any, Any, Any], page: Page[Any]) -> tuple[str | None, str | None]:
-    base = f"{str(request.base_url).rstrip('/')}{request.url.path}"
+    # The path as the client wrote it (Litestar's own drops the trailing slash); some servers
+    # leave the query on raw_path.
+    raw = request.scope.get("raw_path", b"").decode("latin-1").partition("?")[0]
+    path = raw or request.url.path
+    base = f"{str(request.base_url).rstrip('/')}{path}"
     others = [(key, value) for key, value in request.query_params.multi_items() if key != "page"]
 
     def link(number: int) -> str:

@@ -36,6 +36,7 @@ from fundraising.entrypoints.http.bodies import (
 from fundraising.entrypoints.http.caching import cached_json
 from fundraising.entrypoints.http.dependencies import (
     AUTHENTICATED,
+    MAX_ID,
     SECURED,
     existing_id,
     media_url,
@@ -55,7 +56,7 @@ def _author(value: str | None, user_id: NamedDependency[int]) -> int | None:
         return None
     if value == "me":
         return user_id
-    if value.isascii() and value.isdigit():
+    if value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_ID:
         return int(value)
     raise ValidationFailed.single("author", 'Must be "me" or a user id.')
 

@@ -28,7 +28,7 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("task", sa.JSON(), nullable=False),
+        sa.Column("task", sa.Text(), nullable=False),
         sa.Column("created_at", DATETIME, nullable=False),
         sa.Column("relayed_at", DATETIME, nullable=True),
         sa.Column("claimed_until", DATETIME, nullable=True),
@@ -172,7 +172,7 @@ def upgrade() -> None:
         sa.Column("payment_date", DATETIME, nullable=False),
         sa.Column("is_anonymous", sa.Boolean(), nullable=False),
         sa.Column("comment", sa.String(length=500), nullable=True),
-        sa.Column("metadata", sa.JSON(), nullable=True),
+        sa.Column("metadata", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "status IN ('pending', 'completed', 'failed')", name=op.f("ck_payments_status")
         ),
