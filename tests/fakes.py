@@ -112,7 +112,7 @@ class FakeCollects:
         self.db.collects[collect.id] = copy.deepcopy(collect)
         return collect
 
-    def get(self, collect_id: int) -> Collect | None:
+    def get(self, collect_id: int, *, for_update: bool = False) -> Collect | None:
         return copy.deepcopy(self.db.collects.get(collect_id))
 
     def save(self, collect: Collect) -> None:
