@@ -15,7 +15,7 @@ from fundraising.application.errors import (
 )
 from fundraising.application.pagination import PageRequest
 from fundraising.application.ports.tasks import EmailKind, SendEmail
-from fundraising.application.ports.unit_of_work import DuplicateTransaction
+from fundraising.application.ports.unit_of_work import CollectClosed, DuplicateTransaction
 from fundraising.application.use_cases.collects import CollectChange, CollectFields
 from fundraising.application.use_cases.payments import Donate, Donation, PaymentLookup
 from fundraising.domain.money import Money
@@ -212,6 +212,13 @@ class RacedPayments(FakePayments):
         raise DuplicateTransaction
 
 
+class CountRefusedPayments(FakePayments):
+    """The count finds the collect closed, though it reads as open just after (a race)."""
+
+    def add_donation(self, payment: Payment, *, now):
+        raise CollectClosed
+
+
 def with_payments(core, payments_class):
     def factory() -> FakeUnitOfWork:
         uow = core.uow()
@@ -404,3 +411,10 @@ def test_no_payments_is_an_empty_first_page(core, scene):
     _, donor, _ = scene
     page = core.my_payments(donor.id, PageRequest.of())
     assert (list(page.items), page.count) == ([], 0)
+
+
+def test_a_collect_closed_and_reopened_around_the_count_still_conflicts(core, scene):
+    _, donor, collect_id = scene
+    with pytest.raises(Conflict, match="no longer accepts"):
+        with_payments(core, CountRefusedPayments)(donation(donor, collect_id))
+    assert totals(core, collect_id) == (Money.zero(), 0, 0)

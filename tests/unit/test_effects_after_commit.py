@@ -555,3 +555,19 @@ def test_no_email_for_a_collect_or_payment_that_is_gone(core, donation_scene):
     core.run_task(outbox_message(core, EmailKind.COLLECT_CREATED))
     core.deliver_email(SendEmail(EmailKind.DONATION_THANKS, 999))
     assert core.mailer.sent == []
+
+
+def test_giving_up_buries_the_message_and_records_the_covers_failure(core):
+    collect_id = core.collect(core.user(), cover=upload()).collect.id
+    message = next(m for m in core.queue.published if isinstance(m.task, ProcessCover))
+    run = RunTask(
+        core.uow,
+        {ProcessCover: core.process_cover},
+        core.clock,
+        give_ups={ProcessCover: core.process_cover.give_up},
+    )
+    run.give_up(message)
+    assert core.db.outbox[message.id].dead_at == core.clock.now()
+    assert core.db.collects[collect_id].cover.status is CoverStatus.FAILED
+    run(message)  # a buried message never runs again
+    assert core.db.collects[collect_id].cover.status is CoverStatus.FAILED

@@ -18,23 +18,23 @@ log = logging.getLogger(__name__)
 
 
 class DeadLetters(Middleware):
-    """A message whose retries are exhausted is logged as an error and handed to `give_up`."""
+    """A message whose retries are exhausted is handed to `give_up`, then logged as an error."""
 
     def __init__(self, give_up: Callable[[OutboxMessage], None]) -> None:
         self._give_up = give_up
 
     def after_nack(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
         message_id, task = message.args[0], decode_task(message.args[1])
+        try:
+            self._give_up(OutboxMessage(message_id, task))
+        except Exception:
+            log.exception("could not record the failure of outbox message %s", message_id)
         log.error(
             "dead letter: outbox message %s (%s) failed for good after %s attempts",
             message_id,
             task,
             message.options.get("retries", 0),
         )
-        try:
-            self._give_up(OutboxMessage(message_id, task))
-        except Exception:
-            log.exception("could not record the failure of outbox message %s", message_id)
 
 
 def declare_actors(
