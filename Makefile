@@ -29,7 +29,7 @@ seed: install  ## realistic test data in the configured database
 	$(BIN)/fundraising generate-test-data
 
 test: install lint typecheck  ## everything: lint, types, unit, integration and end-to-end tests
-	$(BIN)/pytest --cov=fundraising --cov-report=term:skip-covered
+	$(BIN)/pytest -n auto --cov=fundraising --cov-report=term:skip-covered
 
 test-unit: install
 	$(BIN)/pytest tests/unit
