@@ -476,12 +476,16 @@ class FakeThrottle:
         self.window = window
         self.failures: defaultdict[str, int] = defaultdict(int)
 
-    def retry_after(self, keys: Sequence[str]) -> int:
-        return self.window if any(self.failures[key] >= self.limit for key in keys) else 0
-
-    def record_failure(self, keys: Sequence[str]) -> None:
+    def attempt(self, keys: Sequence[str]) -> int:
+        if any(self.failures[key] >= self.limit for key in keys):
+            return self.window
         for key in keys:
             self.failures[key] += 1
+        return 0
+
+    def succeeded(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.failures[key] -= 1
 
 
 class FakeMailer:

@@ -303,3 +303,30 @@ def check_each(cases: Iterable[Any], check: Callable[[Any], object]) -> None:
             message = " | ".join(str(error).splitlines()[:3])[:400]
             failures.append(f"{case!r}: {message or 'failed'}")
     assert not failures, f"{len(failures)} case(s) failed:\n" + "\n".join(failures)
+
+
+# --- for fixtures wider than one test (a module's shared app) ---
+
+
+def e2e_settings(database_url: str, root: Path, **overrides: Any) -> Settings:
+    """The same test profile as the `settings` fixture, with its files under `root`."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        env="test",
+        database_url=database_url,
+        media_dir=root / "media",
+        mail_dir=root / "mail",
+        public_url="http://testserver.local",
+        auto_migrate=False,
+        **overrides,
+    )
+
+
+def start_client(container: Container) -> TestClient[Any]:
+    """A started test client over a new app (with the peer-address header), as `client` makes;
+    stop it with `_shutdowns.start(client)` or `client.__exit__(None, None, None)`."""
+    client = TestClient(
+        _with_peer_address(create_app(container)), base_url="http://testserver.local"
+    )
+    client.__enter__()
+    return client

@@ -44,33 +44,34 @@ class MemoryCache:
 
 
 class MemoryThrottle:
-    """Failures counted per key in a fixed window that starts with the first failure."""
+    """Attempts counted per key in a fixed window that starts with the first one."""
 
     def __init__(self, *, limit: int = 10, window_seconds: int = 300) -> None:
         self._limit = limit
         self._window = window_seconds
-        self._failures: dict[str, tuple[int, float]] = {}
+        self._counts: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
-    def retry_after(self, keys: Sequence[str]) -> int:
+    def attempt(self, keys: Sequence[str]) -> int:
         now = time.monotonic()
         with self._lock:
-            waits = [
-                ends - now
-                for key in keys
-                if (found := self._failures.get(key)) is not None
-                for count, ends in [found]
-                if count >= self._limit and ends > now
-            ]
-        return max((int(wait) + 1 for wait in waits), default=0)
+            current = {key: self._current(key, now) for key in keys}
+            blocked = [ends - now for count, ends in current.values() if count >= self._limit]
+            if blocked:
+                return int(max(blocked)) + 1
+            for key, (count, ends) in current.items():
+                self._counts[key] = (count + 1, ends)
+            if len(self._counts) > 100_000:
+                self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
+        return 0
 
-    def record_failure(self, keys: Sequence[str]) -> None:
-        now = time.monotonic()
+    def succeeded(self, keys: Sequence[str]) -> None:
         with self._lock:
             for key in keys:
-                count, ends = self._failures.get(key, (0, 0.0))
-                if ends <= now:
-                    count, ends = 0, now + self._window
-                self._failures[key] = (count + 1, ends)
-            if len(self._failures) > 100_000:
-                self._failures = {k: v for k, v in self._failures.items() if v[1] > now}
+                count, ends = self._counts.get(key, (0, 0.0))
+                if count > 0:
+                    self._counts[key] = (count - 1, ends)
+
+    def _current(self, key: str, now: float) -> tuple[int, float]:
+        count, ends = self._counts.get(key, (0, 0.0))
+        return (count, ends) if ends > now else (0, now + self._window)

@@ -42,17 +42,30 @@ end
 local token = epoch .. '.' .. version
 return {token, redis.call('GET', ARGV[1] .. token .. ARGV[2])}
 """
-# KEYS: counters; ARGV[1] limit. Returns the longest remaining window of a blocked key.
-_RETRY_AFTER = """
+# KEYS: counters; ARGV[1] limit, ARGV[2] window. Counts an attempt on every key unless one is at
+# the limit, then counts nothing and returns the longest remaining window (0: counted).
+_ATTEMPT = """
 local wait = 0
 for _, key in ipairs(KEYS) do
-    local count = tonumber(redis.call('GET', key) or '0')
-    if count >= tonumber(ARGV[1]) then
+    if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[1]) then
         local ttl = redis.call('TTL', key)
         if ttl > wait then wait = ttl end
+        if ttl < 0 then redis.call('EXPIRE', key, ARGV[2]); wait = tonumber(ARGV[2]) end
     end
 end
-return wait
+if wait > 0 then return wait end
+for _, key in ipairs(KEYS) do
+    redis.call('INCR', key)
+    redis.call('EXPIRE', key, ARGV[2], 'NX')
+end
+return 0
+"""
+# KEYS: counters. Takes back one attempt (never below zero).
+_SUCCEEDED = """
+for _, key in ipairs(KEYS) do
+    if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+return 0
 """
 
 
@@ -179,7 +192,7 @@ class RedisCache:
 
 
 class RedisThrottle:
-    """Login failures counted atomically in Redis (INCR, then EXPIRE on the first failure)."""
+    """Login attempts counted atomically in Redis, shared by every server process."""
 
     def __init__(
         self,
@@ -193,25 +206,22 @@ class RedisThrottle:
         self._limit = limit
         self._window = window_seconds
         self._ns = namespace
-        self._retry_after = self._redis.register_script(_RETRY_AFTER)
+        self._attempt = self._redis.register_script(_ATTEMPT)
+        self._succeeded = self._redis.register_script(_SUCCEEDED)
 
-    def _key(self, key: str) -> str:
-        return f"{self._ns}:login:{key}"
+    def _keys(self, keys: Sequence[str]) -> list[str]:
+        return [f"{self._ns}:login:{key}" for key in keys]
 
-    def retry_after(self, keys: Sequence[str]) -> int:
+    def attempt(self, keys: Sequence[str]) -> int:
         try:
-            wait = self._retry_after(keys=[self._key(key) for key in keys], args=[self._limit])
+            wait = self._attempt(keys=self._keys(keys), args=[self._limit, self._window])
         except RedisError as error:
             log.warning("login throttle unavailable, allowing the attempt: %s", error)
             return 0
         return int(wait)
 
-    def record_failure(self, keys: Sequence[str]) -> None:
+    def succeeded(self, keys: Sequence[str]) -> None:
         try:
-            pipe = self._redis.pipeline(transaction=True)
-            for key in keys:
-                pipe.incr(self._key(key))
-                pipe.expire(self._key(key), self._window, nx=True)
-            pipe.execute()
+            self._succeeded(keys=self._keys(keys))
         except RedisError as error:
-            log.warning("login throttle unavailable, failure not counted: %s", error)
+            log.warning("login throttle unavailable: %s", error)

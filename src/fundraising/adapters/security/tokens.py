@@ -14,6 +14,7 @@ from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.security import TokenPair, TokenType
 
 ALGORITHM = "HS256"
+MAX_USER_ID = 2**63 - 1
 _REQUIRED_CLAIMS = ["exp", "iat", "jti", "sub", "token_type"]
 INVALID = "Token is invalid or expired."
 
@@ -86,7 +87,7 @@ class JwtTokens:
             expires = float(claims["exp"])
         except (jwt.PyJWTError, ValueError, TypeError, KeyError):
             raise AuthenticationFailed(INVALID) from None
-        if user_id < 1:
+        if not 1 <= user_id <= MAX_USER_ID:
             raise AuthenticationFailed(INVALID)
         with self._lock:
             self._verified[token] = (user_id, token_type, expires)

@@ -39,8 +39,14 @@ class TokenService(Protocol):
 
 
 class LoginThrottle(Protocol):
-    def retry_after(self, keys: Sequence[str]) -> int:
-        """Seconds until any of `keys` may try again; 0 when none is blocked."""
+    """Failed logins counted per key in a fixed window; the count is taken before the password
+    is checked, so that parallel guesses cannot get past the limit."""
+
+    def attempt(self, keys: Sequence[str]) -> int:
+        """Count one attempt on every key; if one is over the limit, count nothing and return
+        the seconds until it may try again. 0: the attempt is counted and may go ahead."""
         ...
 
-    def record_failure(self, keys: Sequence[str]) -> None: ...
+    def succeeded(self, keys: Sequence[str]) -> None:
+        """Take back the attempt just counted: successful logins do not count."""
+        ...

@@ -106,7 +106,7 @@ class LogIn:
 
     def __call__(self, credentials: Credentials) -> TokenPair:
         keys = (f"user:{credentials.username.lower()}", f"address:{credentials.client_address}")
-        if wait := self.throttle.retry_after(keys):
+        if wait := self.throttle.attempt(keys):
             raise Throttled("Too many failed login attempts; try again later.", retry_after=wait)
         with self.uow_factory() as uow:
             user = uow.users.by_username(credentials.username)
@@ -114,8 +114,8 @@ class LogIn:
             self.hasher.dummy_verify()
         elif self.hasher.verify(user.password_hash, credentials.password) and user.is_active:
             assert user.id is not None
+            self.throttle.succeeded(keys)
             return self.tokens.issue(user.id)
-        self.throttle.record_failure(keys)
         raise AuthenticationFailed(BAD_CREDENTIALS)
 
 

@@ -64,7 +64,8 @@ def _changed(uow: UnitOfWork, cache: Cache, collect_id: int) -> None:
 
 
 def _own_collect(uow: UnitOfWork, collect_id: int, actor_id: int) -> Collect:
-    """The collect, checked for existence (404) and then authorship (403)."""
+    """The collect, after checking the actor (401), its existence (404) and authorship (403)."""
+    active_user(uow, actor_id)
     collect = uow.collects.get(collect_id, for_update=True)
     if collect is None:
         raise NotFound("No collect with this id.")

@@ -56,10 +56,11 @@ def target(scope: Scope, user_id: int) -> tuple[str, str] | None:
         cache_scope = collect_scope(int(parts[0]))
     else:
         return None
-    query = sorted(
+    # In the order given: with a repeated parameter the last one wins, so order matters.
+    query = [
         (name, str(user_id) if (name, value) == ("author", "me") else value)
         for name, value in parse_qsl(scope["query_string"].decode("latin-1"), True)
-    )
+    ]
     host = _header(scope, b"host")
     text = f"{scope['scheme']}://{host}{scope['path'].rstrip('/')}?{query}"
     return cache_scope, hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

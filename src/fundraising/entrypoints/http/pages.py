@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request
 
+from fundraising.application.errors import ValidationFailed
+from fundraising.application.pagination import PageRequest
 from fundraising.application.views import Page
+
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+
+
+def page_request(request: Request[Any, Any, Any], page: int, page_size: int) -> PageRequest:
+    """The page asked for; `1e3` or `1.0` are not integers, whatever a number parser makes of
+    them."""
+    for name in ("page", "page_size"):
+        if any(not _INTEGER.fullmatch(raw) for raw in request.query_params.getall(name, [])):
+            raise ValidationFailed.single(name, "Must be an integer.")
+    return PageRequest.of(page, page_size)
 
 
 def links(request: Request[Any, Any, Any], page: Page[Any]) -> tuple[str | None, str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, BinaryIO, cast
 
 from litestar import Request, Response, delete, get, patch, post
@@ -12,7 +13,7 @@ from litestar.params import FromQuery, Parameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from fundraising.application.errors import ValidationFailed
-from fundraising.application.pagination import DEFAULT_PAGE_SIZE, PageRequest
+from fundraising.application.pagination import DEFAULT_PAGE_SIZE
 from fundraising.application.ports.queries import CollectFilter, CollectOrdering
 from fundraising.application.use_cases.collects import (
     CollectChange,
@@ -43,7 +44,7 @@ from fundraising.entrypoints.http.dependencies import (
     use_case,
 )
 from fundraising.entrypoints.http.openapi import body, problems
-from fundraising.entrypoints.http.pages import links
+from fundraising.entrypoints.http.pages import links, page_request
 from fundraising.entrypoints.http.threads import in_thread
 
 TAGS = ["collects"]
@@ -59,6 +60,12 @@ def _author(value: str | None, user_id: NamedDependency[int]) -> int | None:
     if value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_ID:
         return int(value)
     raise ValidationFailed.single("author", 'Must be "me" or a user id.')
+
+
+def _search(value: str | None) -> str | None:
+    if value and any(unicodedata.category(char) == "Cc" for char in value):
+        raise ValidationFailed.single("search", "Must not contain control characters.")
+    return value or None
 
 
 @get(
@@ -91,10 +98,10 @@ async def list_collects(
         occasion=occasion,
         is_active=is_active,
         author_id=_author(author, user_id),
-        search=search or None,
+        search=_search(search),
         ordering=ordering,
     )
-    wanted = PageRequest.of(page, page_size)
+    wanted = page_request(request, page, page_size)
     list_collects = state.container.list_collects()
     base = media_url(request)
 
@@ -156,7 +163,7 @@ async def list_feed(
     page_size: Annotated[int, QueryParameter(description="At most 100.")] = DEFAULT_PAGE_SIZE,
 ) -> Response[bytes]:
     existing_id(collect_id, "collect")
-    wanted = PageRequest.of(page, page_size)
+    wanted = page_request(request, page, page_size)
     list_feed = state.container.list_feed()
 
     def render() -> bytes:

@@ -6,11 +6,12 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.datastructures import State
+from litestar.exceptions import InternalServerException
 from litestar.static_files import create_static_files_router
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
 from fundraising.adapters.health import OK
-from fundraising.application.errors import Unavailable
+from fundraising.application.errors import NotFound, Unavailable
 from fundraising.entrypoints.http import schemas
 from fundraising.entrypoints.http.errors import PROBLEMS, problem_response
 from fundraising.entrypoints.http.openapi import ASSETS, SWAGGER_ASSETS, problems
@@ -40,14 +41,33 @@ async def ready(request: Request[Any, Any, Any], state: State) -> Response[schem
     return Response(schemas.Health(status=OK, checks=checks))
 
 
+def _no_such_file(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    """A file name the file system refuses (a NUL byte, too long) names no file."""
+    return problem_response(request, PROBLEMS[NotFound], "No such file.")
+
+
+# Litestar wraps what the file system raises (ValueError, OSError) in a 500 of its own.
+_FILE_ERRORS: ExceptionHandlersMap = {
+    InternalServerException: _no_such_file,
+    ValueError: _no_such_file,
+    OSError: _no_such_file,
+}
+
+
 def static_routers(settings: Settings) -> list[ControllerRouterHandler]:
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     return [
         create_static_files_router(
-            path="/media", directories=[settings.media_dir], include_in_schema=False
+            path="/media",
+            directories=[settings.media_dir],
+            include_in_schema=False,
+            exception_handlers=_FILE_ERRORS,
         ),
         create_static_files_router(
-            path=ASSETS, directories=[SWAGGER_ASSETS], include_in_schema=False
+            path=ASSETS,
+            directories=[SWAGGER_ASSETS],
+            include_in_schema=False,
+            exception_handlers=_FILE_ERRORS,
         ),
     ]
 

@@ -10,7 +10,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, Parameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from fundraising.application.pagination import DEFAULT_PAGE_SIZE, PageRequest
+from fundraising.application.pagination import DEFAULT_PAGE_SIZE
 from fundraising.application.use_cases.payments import (
     Donate,
     Donation,
@@ -22,7 +22,7 @@ from fundraising.entrypoints.http import schemas
 from fundraising.entrypoints.http.bodies import json_object, read_fields
 from fundraising.entrypoints.http.dependencies import AUTHENTICATED, SECURED, existing_id, use_case
 from fundraising.entrypoints.http.openapi import body, problems
-from fundraising.entrypoints.http.pages import links
+from fundraising.entrypoints.http.pages import links, page_request
 from fundraising.entrypoints.http.threads import in_thread
 
 TAGS = ["payments"]
@@ -88,7 +88,7 @@ async def my_payments(
     page: FromQuery[int] = 1,
     page_size: Annotated[int, QueryParameter(description="At most 100.")] = DEFAULT_PAGE_SIZE,
 ) -> schemas.PaymentPage:
-    found = await in_thread(my_payments, user_id, PageRequest.of(page, page_size))
+    found = await in_thread(my_payments, user_id, page_request(request, page, page_size))
     next_link, previous_link = links(request, found)
     results = [schemas.payment(view) for view in found.items]
     return schemas.PaymentPage(found.count, next_link, previous_link, results)
