@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import redis
 from tests.services import MYSQL_URL, REDIS_URL, fresh_mysql_database
@@ -37,6 +38,7 @@ from bench.wrk import run_wrk
 BENCH = Path(__file__).parent
 FUNDRAISING = [sys.executable, "-m", "fundraising"]
 PASSWORD = "testpassword"
+CACHE_DB, BROKER_DB = 5, 6
 
 
 def free_port() -> int:
@@ -45,7 +47,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def request(url: str, body: dict[str, object] | None = None, token: str | None = None) -> object:
+def call(url: str, body: dict[str, object] | None = None, token: str | None = None) -> Any:
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -54,110 +56,95 @@ def request(url: str, body: dict[str, object] | None = None, token: str | None =
         return json.loads(answer.read() or b"null")
 
 
-def environment(database_url: str, workdir: Path, **extra: str) -> dict[str, str]:
-    redis = REDIS_URL.rsplit("/", 1)[0]
+def environment(database_url: str, workdir: Path) -> dict[str, str]:
+    redis_base = REDIS_URL.rsplit("/", 1)[0]
     return {
         **os.environ,
         "FUNDRAISING_ENV": "production",
         "FUNDRAISING_SECRET_KEY": secrets.token_urlsafe(48),
         "FUNDRAISING_DATABASE_URL": database_url,
-        "FUNDRAISING_REDIS_URL": f"{redis}/5",
-        "FUNDRAISING_BROKER_URL": f"{redis}/6",
+        "FUNDRAISING_REDIS_URL": f"{redis_base}/{CACHE_DB}",
+        "FUNDRAISING_BROKER_URL": f"{redis_base}/{BROKER_DB}",
         "FUNDRAISING_MEDIA_DIR": str(workdir / "media"),
         "FUNDRAISING_MAIL_DIR": str(workdir / "mail"),
         "FUNDRAISING_LOG_LEVEL": "WARNING",
-        **extra,
     }
 
 
 @contextmanager
-def serving(env: dict[str, str], port: int, *, cache: bool = True) -> Iterator[str]:
+def serving(env: dict[str, str], *, cache: bool = True) -> Iterator[tuple[str, int]]:
+    port = free_port()
     served = {**env, "FUNDRAISING_CACHE_ENABLED": "true" if cache else "false"}
     command = [*FUNDRAISING, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
     process = start(command, served, ready=f"http://127.0.0.1:{port}/health/ready")
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", port
     finally:
         stop(process)
 
 
-def flush_redis() -> None:
-    for db in (5, 6):
-        redis.Redis.from_url(f"{REDIS_URL.rsplit('/', 1)[0]}/{db}").flushdb()
+def fundraising(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*FUNDRAISING, *args], env=env, capture_output=True, text=True, check=False
+    )
 
 
-def run(duration: int, connections: int, million: bool) -> list[Row]:
+def seeded_usernames(database_url: str) -> list[str]:
+    database = database_url.rsplit("/", 1)[1]
+    query = "SELECT username FROM users ORDER BY id"
+    found = subprocess.run(
+        ["mariadb", "-N", "-h", "127.0.0.1", "-u", "root", database, "-e", query],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return found.stdout.split()
+
+
+def read_ceiling(env: dict[str, str], duration: int, connections: int) -> Row:
+    port = free_port()
+    bare = start(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare:app",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+            "--no-server-header",
+        ],
+        env,
+        ready=f"http://127.0.0.1:{port}/bare",
+    )
+    try:
+        row = run_wrk(
+            "bare Litestar JSON handler (read ceiling)",
+            f"http://127.0.0.1:{port}/bare",
+            duration,
+            connections,
+        )
+        row.rss = rss_of_workers(port)
+        return row
+    finally:
+        stop(bare)
+
+
+def service_rows(
+    env: dict[str, str], usernames: list[str], duration: int, connections: int
+) -> list[Row]:
     rows: list[Row] = []
-    workdir = Path(tempfile.mkdtemp(prefix="fundraising-bench-"))
-    flush_redis()
-    with fresh_mysql_database() as database_url:
-        env = environment(database_url, workdir)
-        subprocess.run([*FUNDRAISING, "db", "upgrade"], env=env, check=True, capture_output=True)
-        seeding = subprocess.run(
-            [*FUNDRAISING, "generate-test-data", "--seed", "1"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        print(seeding.stdout, file=sys.stderr)
-        username = subprocess.run(
-            [
-                "mariadb",
-                "-N",
-                "-h",
-                "127.0.0.1",
-                "-u",
-                "root",
-                database_url.rsplit("/", 1)[1],
-                "-e",
-                "SELECT username FROM users ORDER BY id LIMIT 1",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-
-        bare_port = free_port()
-        bare = start(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bench.bare:app",
-                "--port",
-                str(bare_port),
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-                "--no-server-header",
-            ],
-            env,
-            ready=f"http://127.0.0.1:{bare_port}/bare",
-        )
-        try:
-            rows.append(
-                run_wrk(
-                    "bare Litestar JSON handler (read ceiling)",
-                    f"http://127.0.0.1:{bare_port}/bare",
-                    duration,
-                    connections,
-                )
-            )
-        finally:
-            stop(bare)
-
-        worker = start([*FUNDRAISING, "worker", "--threads", "4"], env, ready=None)
-        port = free_port()
-        with serving(env, port) as base:
-            token = str(
-                request(f"{base}/auth/jwt/create/", {"username": username, "password": PASSWORD})[
-                    "access"
-                ]
-            )  # type: ignore[index]
+    worker = start([*FUNDRAISING, "worker", "--threads", "4"], env, ready=None)
+    try:
+        with serving(env) as (base, port):
+            token = call(
+                f"{base}/auth/jwt/create/", {"username": usernames[0], "password": PASSWORD}
+            )["access"]
             auth = {"Authorization": f"Bearer {token}"}
-            rows.append(
+            served = [
                 run_wrk(
                     "GET collect list, page_size 20 (cache hit)",
                     f"{base}/api/v1/collects/?page_size=20",
@@ -165,9 +152,7 @@ def run(duration: int, connections: int, million: bool) -> list[Row]:
                     connections,
                     headers=auth,
                     warm=True,
-                )
-            )
-            rows.append(
+                ),
                 run_wrk(
                     "GET collect detail (cache hit)",
                     f"{base}/api/v1/collects/1/",
@@ -175,67 +160,64 @@ def run(duration: int, connections: int, million: bool) -> list[Row]:
                     connections,
                     headers=auth,
                     warm=True,
-                )
-            )
+                ),
+            ]
             targets = [
-                str(request(f"{base}/api/v1/collects/", {"title": f"bench {n}"}, token)["id"])  # type: ignore[index]
+                call(f"{base}/api/v1/collects/", {"title": f"bench {n}"}, token)["id"]
                 for n in range(20)
             ]
-            rows.append(
-                run_wrk(
-                    "POST payment (unique transaction ids)",
-                    f"{base}/",
-                    duration,
-                    connections,
-                    script=BENCH / "wrk" / "donate.lua",
-                    script_args=[token, ",".join(targets)],
-                )
+            donations = run_wrk(
+                "POST payment (unique transaction ids)",
+                f"{base}/",
+                duration,
+                connections,
+                script=BENCH / "wrk" / "donate.lua",
+                script_args=[token, ",".join(map(str, targets))],
             )
-            rows.append(
+            donations.note = exact_totals(base, token, targets)
+            served += [
+                donations,
                 run_wrk(
                     "POST jwt/create",
                     f"{base}/",
                     duration,
                     connections,
                     script=BENCH / "wrk" / "login.lua",
-                    script_args=[username, PASSWORD],
-                )
+                    script_args=[",".join(usernames), PASSWORD],
+                ),
+            ]
+            rss = rss_of_workers(port)
+            for row in served:
+                row.rss = rss
+            rows += served
+        with serving(env, cache=False) as (base, port):
+            miss = run_wrk(
+                "GET collect detail (miss: cache disabled)",
+                f"{base}/api/v1/collects/1/",
+                duration,
+                connections,
+                headers=auth,
             )
-            rows[-3].rss = rows[-4].rss = rows[-1].rss = rss_of_workers(port)
-        port = free_port()
-        with serving(env, port, cache=False) as base:
-            rows.append(
-                run_wrk(
-                    "GET collect detail (miss: cache disabled)",
-                    f"{base}/api/v1/collects/1/",
-                    duration,
-                    connections,
-                    headers=auth,
-                )
-            )
-            rows[-1].rss = rss_of_workers(port)
+            miss.rss = rss_of_workers(port)
+            rows.append(miss)
+    finally:
         stop(worker)
-
-        rows.append(donation_ceiling(database_url, duration, connections))
-        drift = subprocess.run(
-            [*FUNDRAISING, "reconcile"], env=env, capture_output=True, text=True, check=False
-        )
-        rows.append(
-            Row(
-                "reconcile after the load",
-                note=drift.stdout.strip().splitlines()[-1] + f" (exit {drift.returncode})",
-            )
-        )
-    if million:
-        rows.append(seed_million(workdir))
-    shutil.rmtree(workdir, ignore_errors=True)
     return rows
+
+
+def exact_totals(base: str, token: str, collect_ids: list[int]) -> str:
+    """Each 201 gave 10.00 to one of these collects: their totals must add up exactly."""
+    details = [call(f"{base}/api/v1/collects/{cid}/", token=token) for cid in collect_ids]
+    donations = sum(detail["donations_count"] for detail in details)
+    collected = sum(round(float(detail["collected_amount"]) * 100) for detail in details)
+    exact = collected == donations * 1000
+    return f"{donations} donations, totals {'exact' if exact else 'NOT EXACT'}"
 
 
 def seed_million(workdir: Path) -> Row:
     with fresh_mysql_database() as database_url:
         env = environment(database_url, workdir)
-        subprocess.run([*FUNDRAISING, "db", "upgrade"], env=env, check=True, capture_output=True)
+        fundraising(env, "db", "upgrade").check_returncode()
         started = time.perf_counter()
         done = subprocess.run(
             [
@@ -250,16 +232,43 @@ def seed_million(workdir: Path) -> Row:
                 "2",
             ],
             env=env,
-            check=True,
             capture_output=True,
             text=True,
+            check=True,
         )
         elapsed = time.perf_counter() - started
         peak_mib = int(done.stderr.strip().splitlines()[-1]) / 1024
+        drift = fundraising(env, "reconcile")
     return Row(
         "generate-test-data --payments 1000000 (MariaDB)",
-        note=f"{elapsed:.0f} s, peak RSS {peak_mib:.0f} MiB",
+        note=f"{elapsed:.0f} s, peak RSS {peak_mib:.0f} MiB; reconcile exit {drift.returncode}",
     )
+
+
+def run(duration: int, connections: int, million: bool) -> list[Row]:
+    workdir = Path(tempfile.mkdtemp(prefix="fundraising-bench-"))
+    for db in (CACHE_DB, BROKER_DB):
+        redis.Redis.from_url(f"{REDIS_URL.rsplit('/', 1)[0]}/{db}").flushdb()
+    try:
+        with fresh_mysql_database() as database_url:
+            env = environment(database_url, workdir)
+            fundraising(env, "db", "upgrade").check_returncode()
+            print(fundraising(env, "generate-test-data", "--seed", "1").stdout, file=sys.stderr)
+            rows = [read_ceiling(env, duration, connections)]
+            rows += service_rows(env, seeded_usernames(database_url), duration, connections)
+            rows.append(donation_ceiling(database_url, duration, connections))
+            drift = fundraising(env, "reconcile")
+            rows.append(
+                Row(
+                    "reconcile after the load",
+                    note=f"{drift.stdout.strip().splitlines()[-1]} (exit {drift.returncode})",
+                )
+            )
+        if million:
+            rows.append(seed_million(workdir))
+        return rows
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main() -> None:
@@ -273,9 +282,9 @@ def main() -> None:
     rows = run(args.duration, args.connections, million=not args.no_million)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(
-        f"\n{stamp} · {platform.node()} · {os.cpu_count()} CPUs · {platform.python_version()} "
-        f"· MariaDB at {MYSQL_URL.split('@')[-1]} · wrk {args.connections} connections, "
-        f"{args.duration} s per scenario\n"
+        f"\n{stamp} · {platform.node()} · {os.cpu_count()} CPUs · Python "
+        f"{platform.python_version()} · MariaDB at {MYSQL_URL.split('@')[-1]} · wrk "
+        f"{args.connections} connections, {args.duration} s per scenario\n"
     )
     print(table(rows))
 

@@ -53,29 +53,20 @@ def _rss_mib(pid: int) -> float:
 
 
 def rss_of_workers(port: int) -> list[float]:
-    """RSS of the server's worker processes (those holding the listening socket's children)."""
-    found: list[float] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        is_worker = b"multiprocessing.spawn" in b" ".join(command) or (
-            b"serve" in command and str(port).encode() in command
-        )
-        if is_worker and _parent_serves(int(entry.name), port):
-            found.append(_rss_mib(int(entry.name)))
+    """RSS in MiB of the worker processes of the server started with `--port PORT`."""
+    found = [
+        _rss_mib(int(entry.name))
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and _parent_serves(int(entry.name), port)
+    ]
     return sorted(found)
 
 
 def _parent_serves(pid: int, port: int) -> bool:
-    """Whether this process is a child of the `serve --port PORT` process."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    parent = int(stat.rsplit(")", 1)[1].split()[1])
     try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
         command = Path(f"/proc/{parent}/cmdline").read_bytes().split(b"\0")
-    except OSError:
+    except (OSError, ValueError, IndexError):
         return False
-    return b"serve" in command and str(port).encode() in command
+    return b"--port" in command and str(port).encode() in command

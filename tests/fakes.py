@@ -476,16 +476,17 @@ class FakeThrottle:
         self.window = window
         self.failures: defaultdict[str, int] = defaultdict(int)
 
-    def attempt(self, keys: Sequence[str]) -> int:
-        if any(self.failures[key] >= self.limit for key in keys):
+    def attempt(self, account: str, address: str) -> int:
+        if any(self.failures[key] >= self.limit for key in (account, address)):
             return self.window
-        for key in keys:
-            self.failures[key] += 1
+        self.failures[account] += 1
         return 0
 
-    def succeeded(self, keys: Sequence[str]) -> None:
-        for key in keys:
-            self.failures[key] -= 1
+    def failed(self, address: str) -> None:
+        self.failures[address] += 1
+
+    def succeeded(self, account: str) -> None:
+        self.failures[account] -= 1
 
 
 class FakeMailer:

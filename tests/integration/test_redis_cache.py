@@ -215,8 +215,8 @@ def test_a_hung_redis_costs_a_bounded_wait(redis_server: RedisServer, run: Run[A
         cache.collect_changed(1)
         assert time.monotonic() - started < 1.0
         started = time.monotonic()
-        assert throttle.attempt(["user:ivan"]) == 0
-        assert throttle.attempt(["user:ivan"]) == 0, "fails open"
+        assert throttle.attempt("user:ivan", "address:a") == 0
+        assert throttle.attempt("user:ivan", "address:a") == 0, "fails open"
         assert time.monotonic() - started < 3.0
     finally:
         redis_server.resume()
@@ -316,50 +316,56 @@ def make_throttle_fixture(
     return lambda **options: RedisThrottle(url, **options)
 
 
-def test_ten_failures_block_a_key_for_the_window(make_throttle: MakeThrottle) -> None:
+def test_ten_failed_attempts_block_the_account(make_throttle: MakeThrottle) -> None:
     throttle = make_throttle(limit=10, window_seconds=300)
-    keys = ["user:ivan", "ip:10.0.0.1"]
-    for _ in range(10):
-        assert throttle.attempt(keys) == 0, "ten attempts are allowed"
-    assert 295 <= throttle.attempt(keys) <= 300
-    assert throttle.attempt(["user:ivan"]) > 0
-    assert throttle.attempt(["ip:10.0.0.1"]) > 0
-    assert throttle.attempt(["user:petr", "ip:10.0.0.2"]) == 0, "other keys are unaffected"
-    assert throttle.attempt(["user:petr", "ip:10.0.0.1"]) > 0, "a blocked address blocks"
+    for n in range(10):
+        assert throttle.attempt("user:ivan", f"address:{n}") == 0, "ten attempts are allowed"
+    assert 295 <= throttle.attempt("user:ivan", "address:new") <= 300
+    assert throttle.attempt("user:petr", "address:new") == 0, "other accounts are unaffected"
+
+
+def test_ten_failures_block_the_address(make_throttle: MakeThrottle) -> None:
+    throttle = make_throttle(limit=10, window_seconds=300)
+    for n in range(10):
+        assert throttle.attempt(f"user:{n}", "address:1") == 0
+        throttle.failed("address:1")
+    assert throttle.attempt("user:someone", "address:1") > 0, "a blocked address blocks"
+    assert throttle.attempt("user:someone", "address:2") == 0
 
 
 def test_a_blocked_attempt_counts_nothing(make_throttle: MakeThrottle) -> None:
     throttle = make_throttle(limit=1, window_seconds=300)
-    assert throttle.attempt(["user:ivan"]) == 0
-    assert throttle.attempt(["user:ivan", "ip:10.0.0.9"]) > 0
-    assert throttle.attempt(["ip:10.0.0.9"]) == 0, "the blocked attempt did not count here"
+    assert throttle.attempt("user:ivan", "address:1") == 0
+    assert throttle.attempt("user:ivan", "address:1") > 0
+    assert throttle.attempt("user:petr", "address:1") == 0, "the address counted no failure"
 
 
 def test_a_success_takes_its_attempt_back(make_throttle: MakeThrottle) -> None:
     throttle = make_throttle(limit=2, window_seconds=300)
     for _ in range(5):
-        assert throttle.attempt(["user:ivan"]) == 0
-        throttle.succeeded(["user:ivan"])
-    assert throttle.attempt(["user:ivan"]) == 0
-    assert throttle.attempt(["user:ivan"]) == 0
-    assert throttle.attempt(["user:ivan"]) > 0
+        assert throttle.attempt("user:ivan", "address:1") == 0
+        throttle.succeeded("user:ivan")
+    assert throttle.attempt("user:ivan", "address:1") == 0
+    assert throttle.attempt("user:ivan", "address:1") == 0
+    assert throttle.attempt("user:ivan", "address:1") > 0
 
 
-def test_parallel_attempts_never_pass_the_limit(make_throttle: MakeThrottle) -> None:
+def test_parallel_attempts_at_one_account_never_pass_the_limit(
+    make_throttle: MakeThrottle,
+) -> None:
     throttle = make_throttle(limit=10, window_seconds=300)
     with ThreadPoolExecutor(16) as pool:
-        answers = list(pool.map(lambda _: throttle.attempt(["user:ivan"]), range(40)))
+        answers = list(pool.map(lambda n: throttle.attempt("user:ivan", f"a:{n}"), range(40)))
     assert answers.count(0) == 10
 
 
 def test_the_block_ends_with_the_window(make_throttle: MakeThrottle) -> None:
     throttle = make_throttle(limit=3, window_seconds=1)
     for _ in range(3):
-        throttle.attempt(["user:ivan"])
-    assert throttle.attempt(["user:ivan"]) > 0
+        throttle.attempt("user:ivan", "address:1")
+    assert throttle.attempt("user:ivan", "address:1") > 0
     time.sleep(1.3)
-    assert throttle.attempt(["user:ivan"]) == 0, "a new window starts from zero"
-    assert throttle.attempt(["user:ivan"]) == 0
+    assert throttle.attempt("user:ivan", "address:1") == 0, "a new window starts from zero"
 
 
 @pytest.mark.redis
@@ -367,14 +373,15 @@ def test_attempts_count_across_processes(shared_redis: SharedRedis) -> None:
     url = shared_redis(THROTTLE_DB)
     first, second = RedisThrottle(url, limit=10), RedisThrottle(url, limit=10)
     for _ in range(5):
-        first.attempt(["user:ivan"])
-        second.attempt(["user:ivan"])
-    assert first.attempt(["user:ivan"]) > 0
-    assert second.attempt(["user:ivan"]) > 0
+        first.attempt("user:ivan", "address:1")
+        second.attempt("user:ivan", "address:2")
+    assert first.attempt("user:ivan", "address:3") > 0
+    assert second.attempt("user:ivan", "address:4") > 0
 
 
 def test_a_throttle_without_redis_fails_open() -> None:
     throttle = RedisThrottle(f"redis://127.0.0.1:{free_port()}/0", limit=1)
     for _ in range(11):
-        assert throttle.attempt(["user:ivan", "ip:10.0.0.1"]) == 0
-    throttle.succeeded(["user:ivan"])
+        assert throttle.attempt("user:ivan", "ip:10.0.0.1") == 0
+        throttle.failed("ip:10.0.0.1")
+    throttle.succeeded("user:ivan")

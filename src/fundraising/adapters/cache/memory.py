@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
 
 from fundraising.adapters.cache.base import LISTS, Entry, Lookup, collect_scope, new_version
 
@@ -52,25 +51,30 @@ class MemoryThrottle:
         self._counts: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
-    def attempt(self, keys: Sequence[str]) -> int:
+    def attempt(self, account: str, address: str) -> int:
         now = time.monotonic()
         with self._lock:
-            current = {key: self._current(key, now) for key in keys}
+            current = {key: self._current(key, now) for key in (account, address)}
             blocked = [ends - now for count, ends in current.values() if count >= self._limit]
             if blocked:
                 return int(max(blocked)) + 1
-            for key, (count, ends) in current.items():
-                self._counts[key] = (count + 1, ends)
+            count, ends = current[account]
+            self._counts[account] = (count + 1, ends)
             if len(self._counts) > 100_000:
                 self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
         return 0
 
-    def succeeded(self, keys: Sequence[str]) -> None:
+    def failed(self, address: str) -> None:
+        now = time.monotonic()
         with self._lock:
-            for key in keys:
-                count, ends = self._counts.get(key, (0, 0.0))
-                if count > 0:
-                    self._counts[key] = (count - 1, ends)
+            count, ends = self._current(address, now)
+            self._counts[address] = (count + 1, ends)
+
+    def succeeded(self, account: str) -> None:
+        with self._lock:
+            count, ends = self._counts.get(account, (0, 0.0))
+            if count > 0:
+                self._counts[account] = (count - 1, ends)
 
     def _current(self, key: str, now: float) -> tuple[int, float]:
         count, ends = self._counts.get(key, (0, 0.0))

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Sequence
 
 import redis
 import redis.asyncio as aioredis
@@ -42,29 +41,25 @@ end
 local token = epoch .. '.' .. version
 return {token, redis.call('GET', ARGV[1] .. token .. ARGV[2])}
 """
-# KEYS: counters; ARGV[1] limit, ARGV[2] window. Counts an attempt on every key unless one is at
-# the limit, then counts nothing and returns the longest remaining window (0: counted).
+# KEYS[1] the account's counter, KEYS[2] the address's; ARGV[1] limit, ARGV[2] window.
+# Blocked: the longest remaining window; else counts the account's attempt and returns 0.
 _ATTEMPT = """
 local wait = 0
 for _, key in ipairs(KEYS) do
     if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[1]) then
         local ttl = redis.call('TTL', key)
+        if ttl < 0 then redis.call('EXPIRE', key, ARGV[2]); ttl = tonumber(ARGV[2]) end
         if ttl > wait then wait = ttl end
-        if ttl < 0 then redis.call('EXPIRE', key, ARGV[2]); wait = tonumber(ARGV[2]) end
     end
 end
 if wait > 0 then return wait end
-for _, key in ipairs(KEYS) do
-    redis.call('INCR', key)
-    redis.call('EXPIRE', key, ARGV[2], 'NX')
-end
+redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2], 'NX')
 return 0
 """
-# KEYS: counters. Takes back one attempt (never below zero).
+# KEYS[1] a counter. Takes one attempt back (never below zero).
 _SUCCEEDED = """
-for _, key in ipairs(KEYS) do
-    if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
-end
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
 return 0
 """
 
@@ -209,19 +204,29 @@ class RedisThrottle:
         self._attempt = self._redis.register_script(_ATTEMPT)
         self._succeeded = self._redis.register_script(_SUCCEEDED)
 
-    def _keys(self, keys: Sequence[str]) -> list[str]:
-        return [f"{self._ns}:login:{key}" for key in keys]
+    def _key(self, key: str) -> str:
+        return f"{self._ns}:login:{key}"
 
-    def attempt(self, keys: Sequence[str]) -> int:
+    def attempt(self, account: str, address: str) -> int:
+        keys = [self._key(account), self._key(address)]
         try:
-            wait = self._attempt(keys=self._keys(keys), args=[self._limit, self._window])
+            wait = self._attempt(keys=keys, args=[self._limit, self._window])
         except RedisError as error:
             log.warning("login throttle unavailable, allowing the attempt: %s", error)
             return 0
         return int(wait)
 
-    def succeeded(self, keys: Sequence[str]) -> None:
+    def failed(self, address: str) -> None:
         try:
-            self._succeeded(keys=self._keys(keys))
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.incr(self._key(address))
+            pipe.expire(self._key(address), self._window, nx=True)
+            pipe.execute()
+        except RedisError as error:
+            log.warning("login throttle unavailable, failure not counted: %s", error)
+
+    def succeeded(self, account: str) -> None:
+        try:
+            self._succeeded(keys=[self._key(account)])
         except RedisError as error:
             log.warning("login throttle unavailable: %s", error)

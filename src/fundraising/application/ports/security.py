@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from typing import Protocol
 
 from attrs import frozen
@@ -39,14 +38,22 @@ class TokenService(Protocol):
 
 
 class LoginThrottle(Protocol):
-    """Failed logins counted per key in a fixed window; the count is taken before the password
-    is checked, so that parallel guesses cannot get past the limit."""
+    """Failed logins counted per account and per client address, in a fixed window.
 
-    def attempt(self, keys: Sequence[str]) -> int:
-        """Count one attempt on every key; if one is over the limit, count nothing and return
-        the seconds until it may try again. 0: the attempt is counted and may go ahead."""
+    An account's attempt is counted *before* its password is checked (and taken back if it
+    succeeds), so that parallel guesses at one account cannot get past the limit; an address
+    counts its failures only, so that many people behind one address can log in at once.
+    """
+
+    def attempt(self, account: str, address: str) -> int:
+        """0 when the attempt may go ahead (and is counted against the account); else the
+        seconds until the account or the address may try again."""
         ...
 
-    def succeeded(self, keys: Sequence[str]) -> None:
-        """Take back the attempt just counted: successful logins do not count."""
+    def failed(self, address: str) -> None:
+        """Count a failure against the address (the account's was counted by `attempt`)."""
+        ...
+
+    def succeeded(self, account: str) -> None:
+        """Take back the account's attempt: successful logins do not count."""
         ...

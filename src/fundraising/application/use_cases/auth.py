@@ -105,8 +105,9 @@ class LogIn:
     throttle: LoginThrottle
 
     def __call__(self, credentials: Credentials) -> TokenPair:
-        keys = (f"user:{credentials.username.lower()}", f"address:{credentials.client_address}")
-        if wait := self.throttle.attempt(keys):
+        account = f"user:{credentials.username.lower()}"
+        address = f"address:{credentials.client_address}"
+        if wait := self.throttle.attempt(account, address):
             raise Throttled("Too many failed login attempts; try again later.", retry_after=wait)
         with self.uow_factory() as uow:
             user = uow.users.by_username(credentials.username)
@@ -114,8 +115,9 @@ class LogIn:
             self.hasher.dummy_verify()
         elif self.hasher.verify(user.password_hash, credentials.password) and user.is_active:
             assert user.id is not None
-            self.throttle.succeeded(keys)
+            self.throttle.succeeded(account)
             return self.tokens.issue(user.id)
+        self.throttle.failed(address)
         raise AuthenticationFailed(BAD_CREDENTIALS)
 
 
