@@ -137,7 +137,8 @@ class FakePayments:
 
     def add_donation(self, payment: Payment, *, now: datetime) -> Payment:
         collect = self.db.collects.get(payment.collect_id)
-        if collect is None or not collect.accepts_donations(now):
+        payer = self.db.users.get(payment.payer_id) if payment.payer_id else None
+        if collect is None or not collect.accepts_donations(now) or not (payer and payer.is_active):
             raise CollectClosed
         first = not any(
             p.payer_id == payment.payer_id for p in self.db.completed_payments(collect.id)

@@ -37,6 +37,7 @@ from fundraising.domain.user import User
 _COUNT_DONATION = (
     update(collects)
     .where(collects.c.id == bindparam("collect_id"), collects.c.is_active.is_(True))
+    .where(exists().where(users.c.id == bindparam("payer_id"), users.c.is_active.is_(True)))
     .where(
         or_(
             collects.c.end_date.is_(None),
@@ -143,7 +144,12 @@ class SqlPayments:
         # deadlocks under concurrent donations.
         counted = self._db.execute(
             _COUNT_DONATION,
-            {"collect_id": payment.collect_id, "amount": payment.amount, "now": now},
+            {
+                "collect_id": payment.collect_id,
+                "payer_id": payment.payer_id,
+                "amount": payment.amount,
+                "now": now,
+            },
         )
         if counted.rowcount != 1:
             raise CollectClosed

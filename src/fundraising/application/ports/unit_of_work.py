@@ -26,7 +26,8 @@ class DuplicateTransaction(Exception):
 
 
 class CollectClosed(Exception):
-    """No collect with this id accepts donations now (unknown, inactive or ended)."""
+    """Nothing was counted: no collect with this id accepts donations now (unknown, inactive,
+    ended), or the payer is not an active user."""
 
 
 class UserRepository(Protocol):
@@ -61,7 +62,8 @@ class PaymentRepository(Protocol):
         """Count a completed donation into its collect, then insert it; one atomic step.
 
         The collect's counters are incremented in the database, only if it exists and accepts
-        donations at `now` (else `CollectClosed`); a used transaction id raises
+        donations at `now` and the payer is an active user (else `CollectClosed`, checked in the
+        same statement); a used transaction id raises
         `DuplicateTransaction`. The caller's transaction must be rolled back after either.
         """
         ...

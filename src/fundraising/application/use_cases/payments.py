@@ -66,7 +66,6 @@ class Donate:
             return in_transaction(self.uow_factory, lambda uow: self._replay(uow, donation))
 
     def _donate(self, uow: UnitOfWork, donation: Donation) -> DonationResult:
-        active_user(uow, donation.payer_id)
         errors = FieldErrors(donation.rejected)
         required = {
             "collect": donation.collect_id,
@@ -90,6 +89,7 @@ class Donate:
                 errors=errors,
             )
         except ValidationFailed:
+            active_user(uow, donation.payer_id)  # 401 comes before 400
             self._check_collect(uow, donation.collect_id, errors)
             errors.raise_if_any()
             raise
@@ -112,8 +112,10 @@ class Donate:
             errors.add("collect", UNKNOWN_COLLECT)
 
     def _not_counted(self, uow: UnitOfWork, donation: Donation, now: datetime) -> DonationResult:
-        """The count matched no open collect: unknown (400), a retry (replay), or closed (409)."""
+        """Nothing was counted: a payer gone (401), an unknown collect (400), a retry (replay),
+        or a closed collect (409)."""
         assert donation.collect_id is not None and donation.transaction_id is not None
+        active_user(uow, donation.payer_id)
         collect = uow.collects.get(donation.collect_id)
         if collect is None:
             raise ValidationFailed.single("collect", UNKNOWN_COLLECT)
