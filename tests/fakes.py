@@ -407,8 +407,8 @@ class FakeFileStorage:
         self.files: dict[str, bytes] = {}
         self._names = itertools.count(1)
 
-    def save(self, data: BinaryIO, *, folder: str, suffix: str) -> str:
-        key = f"{folder}/{next(self._names)}{suffix}"
+    def save(self, data: BinaryIO, *, folder: str, suffix: str, name: str | None = None) -> str:
+        key = f"{folder}/{name or next(self._names)}{suffix}"
         self.files[key] = data.read()
         return key
 

@@ -284,7 +284,7 @@ def test_a_retry_replays_the_original_payment_and_counts_nothing(core, scene):
     assert totals(core, collect_id) == (Money.of("150.00"), 1, 1)
     assert len(core.db.payments) == 1
     assert len(core.queue.published) == tasks
-    assert core.cache.changed == cache
+    assert core.cache.changed == [*cache, collect_id]  # the lost answer may have hidden it
 
 
 def test_a_retry_compares_the_amount_by_value(core, scene):

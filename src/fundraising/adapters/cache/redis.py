@@ -1,10 +1,11 @@
 """The Redis cache and login throttle: one round trip per lookup, never a stale answer.
 
 When Redis does not answer (within a short timeout) the cache stays out of the way for a
-moment and requests are answered from the database (BYPASS). A version bump that could not be
-written leaves this process "dirty": it serves nothing from the cache, and a background thread
-keeps trying to move the global epoch, which every entry key includes — once it has, no process
-can serve anything cached before the outage.
+moment and requests are answered from the database (BYPASS). A process that could not reach
+Redis — it may have missed a version bump, its own or another's — or that has just started
+is "dirty": it serves nothing from the cache, and a background thread keeps trying to move the
+global epoch, which every entry key includes. Once it has, nothing cached before the outage
+(or before a restart during one) can be served by any process.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import threading
 import time
 
 import redis
-import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, RedisError
 
 from fundraising.adapters.cache.base import (
@@ -26,8 +26,10 @@ from fundraising.adapters.cache.base import (
     collect_scope,
     new_version,
 )
+from fundraising.adapters.cache.pipelined import PipelinedRedis
 
 log = logging.getLogger(__name__)
+_RECOVERY_INTERVAL = 0.1
 
 # KEYS[1] epoch, KEYS[2] the scope's version; ARGV[1] entry key prefix, ARGV[2] its suffix,
 # ARGV[3] a new version for a scope that has none. Returns {epoch.version, entry or nil}.
@@ -96,7 +98,7 @@ class RedisCache:
         )
         self._async_url = url
         self._timeout = timeout
-        self._async_clients: dict[int, aioredis.Redis] = {}
+        self._async_clients: dict[int, tuple[asyncio.AbstractEventLoop, PipelinedRedis]] = {}
         self._ns = namespace
         self._ttl = ttl_seconds
         self._pause = pause_after_failure
@@ -106,6 +108,14 @@ class RedisCache:
         self._lock = threading.Lock()
         self._recovering: threading.Thread | None = None
         self._lookup = self._sync.register_script(_LOOKUP)
+        self._new_epoch()  # this process may be a restart that missed bumps: start afresh
+
+    def _new_epoch(self) -> None:
+        try:
+            self._sync.set(f"{self._ns}:epoch", new_version())
+        except RedisError as error:
+            self._breaker.failed(error)
+            self._missed_a_bump()
 
     def _version_key(self, scope: str) -> str:
         return f"{self._ns}:v:{scope}"
@@ -134,56 +144,56 @@ class RedisCache:
         while self._dirty.is_set() and not self._closed.is_set():
             try:
                 self._sync.set(f"{self._ns}:epoch", new_version())
-            except Exception:  # anything but success means: try again later
-                self._closed.wait(self._pause)
+            except Exception:  # anything but success means: try again soon
+                self._closed.wait(_RECOVERY_INTERVAL)
                 continue
             self._dirty.clear()
             log.info("redis is back: cached responses from before the outage are dropped")
 
-    def _client(self) -> aioredis.Redis:
-        """One asyncio client per event loop (each server worker process has its own)."""
-        loop_id = id(asyncio.get_running_loop())
-        client = self._async_clients.get(loop_id)
-        if client is None:
-            # No socket timeout nor retries inside redis-py (each would cost a task per read):
-            # one asyncio.timeout bounds every call instead.
-            client = aioredis.Redis.from_url(
-                self._async_url,
-                socket_timeout=None,
-                socket_connect_timeout=self._timeout,
-                retry=None,
-            )
-            self._async_clients[loop_id] = client
-        return client
+    def _client(self) -> PipelinedRedis:
+        """One pipelined connection per event loop (each server worker process has its own)."""
+        loop = asyncio.get_running_loop()
+        found = self._async_clients.get(id(loop))
+        if found is None or found[0] is not loop:
+            found = self._async_clients[id(loop)] = (loop, PipelinedRedis(self._async_url))
+        return found[1]
 
     async def lookup(self, scope: str, key: str) -> Lookup:
         if self._breaker.open or self._dirty.is_set():
             return BYPASS
         keys = (f"{self._ns}:epoch", self._version_key(scope))
         args = (f"{self._ns}:e:{scope}:", f":{key}", new_version())
+        client = self._client()
         try:
             async with asyncio.timeout(self._timeout):
                 try:
-                    token, packed = await self._client().evalsha(self._lookup.sha, 2, *keys, *args)
+                    token, packed = await client.call("EVALSHA", self._lookup.sha, 2, *keys, *args)
                 except NoScriptError:  # Redis restarted: its script cache is empty
-                    token, packed = await self._client().eval(_LOOKUP, 2, *keys, *args)
+                    token, packed = await client.call("EVAL", _LOOKUP, 2, *keys, *args)
         except (RedisError, OSError, TimeoutError) as error:
-            self._breaker.failed(error)
+            self._failed(client, error)
             return BYPASS
         return Lookup(Entry.unpack(packed) if packed else None, token.decode())
 
     async def store(self, scope: str, version: str, key: str, entry: Entry) -> None:
+        client = self._client()
         try:
             async with asyncio.timeout(self._timeout):
-                await self._client().set(
-                    f"{self._ns}:e:{scope}:{version}:{key}", entry.pack(), ex=self._ttl
-                )
+                entry_key = f"{self._ns}:e:{scope}:{version}:{key}"
+                await client.call("SET", entry_key, entry.pack(), "EX", self._ttl)
         except (RedisError, OSError, TimeoutError) as error:
-            self._breaker.failed(error)
+            self._failed(client, error)
+
+    def _failed(self, client: PipelinedRedis, error: Exception) -> None:
+        self._breaker.failed(error)
+        client.close()  # a connection that timed out may be half dead: start afresh
+        self._missed_a_bump()  # others may have written while we could not see Redis
 
     def close(self) -> None:
         self._closed.set()
         self._sync.close()
+        for _, client in self._async_clients.values():
+            client.close()
 
 
 class RedisThrottle:

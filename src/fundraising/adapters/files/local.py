@@ -21,8 +21,8 @@ class LocalFileStorage:
             raise ValueError(f"invalid file key {key!r}")
         return path
 
-    def save(self, data: BinaryIO, *, folder: str, suffix: str) -> str:
-        key = f"{folder}/{uuid.uuid4().hex}{suffix}"
+    def save(self, data: BinaryIO, *, folder: str, suffix: str, name: str | None = None) -> str:
+        key = f"{folder}/{name or uuid.uuid4().hex}{suffix}"
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written under a temporary name and renamed: nobody ever sees half a file.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import dramatiq
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.errors import DramatiqError
@@ -38,10 +39,9 @@ def build_broker(url: str | None, *, publisher_only: bool = False) -> dramatiq.B
     broker: dramatiq.Broker
     if url is None:
         broker = StubBroker()
-    elif publisher_only:
-        broker = RedisBroker(  # type: ignore[no-untyped-call]
-            url=url, namespace=NAMESPACE, socket_timeout=1.0, socket_connect_timeout=1.0
-        )
+    elif publisher_only:  # (given with url=, RedisBroker would drop these timeouts)
+        client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        broker = RedisBroker(client=client, namespace=NAMESPACE)  # type: ignore[no-untyped-call]
     else:
         broker = RedisBroker(url=url, namespace=NAMESPACE)  # type: ignore[no-untyped-call]
     for queue in (EMAILS, COVERS):

@@ -6,8 +6,11 @@ from typing import BinaryIO, Protocol
 
 
 class FileStorage(Protocol):
-    def save(self, data: BinaryIO, *, folder: str, suffix: str) -> str:
-        """Store a new file under a fresh unique key and return the key."""
+    def save(self, data: BinaryIO, *, folder: str, suffix: str, name: str | None = None) -> str:
+        """Store a file and return its key: `folder/name+suffix`, or a fresh unique name.
+
+        A given name is replaced if it exists (so that doing the same work twice leaves one file).
+        """
         ...
 
     def read(self, key: str) -> bytes: ...

@@ -96,7 +96,7 @@ class ProcessCoverTask:
         except (InvalidImage, FileNotFoundError) as error:
             log.warning("cover %s of collect %s failed: %s", task.source, task.collect_id, error)
             image = None
-        key = self._store(image)
+        key = self._store(task.source, image)
         try:
             self._record(task, key)
         except BaseException:
@@ -108,10 +108,13 @@ class ProcessCoverTask:
         """Called when retries are exhausted: the cover ends `failed`, never stuck `processing`."""
         self._record(task, None)
 
-    def _store(self, image: bytes | None) -> str | None:
+    def _store(self, source: str, image: bytes | None) -> str | None:
+        """Named after its upload: a worker that dies before recording it leaves a file the
+        next attempt overwrites and records, never an orphan."""
         if image is None:
             return None
-        return self.storage.save(io.BytesIO(image), folder=COVER_FOLDER, suffix=".jpg")
+        name = source.rpartition("/")[2].partition(".")[0]
+        return self.storage.save(io.BytesIO(image), folder=COVER_FOLDER, suffix=".jpg", name=name)
 
     def _record(self, task: ProcessCover, key: str | None) -> None:
         def record(uow: UnitOfWork) -> None:

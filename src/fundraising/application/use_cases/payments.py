@@ -133,6 +133,8 @@ class Donate:
             payer_id=donation.payer_id, collect_id=donation.collect_id or 0, amount=donation.amount
         ):
             raise Conflict("This transaction_id is already used for another donation.")
+        # The original's answer may have been lost together with its after-commit effects.
+        self.cache.collect_changed(original.collect_id)
         return DonationResult(PaymentView.of(original), replayed=True)
 
 
