@@ -57,7 +57,9 @@ def rss_of_workers(port: int) -> list[float]:
     found = [
         _rss_mib(int(entry.name))
         for entry in Path("/proc").iterdir()
-        if entry.name.isdigit() and _parent_serves(int(entry.name), port)
+        if entry.name.isdigit()
+        and _parent_serves(int(entry.name), port)
+        and b"resource_tracker" not in Path(f"/proc/{entry.name}/cmdline").read_bytes()
     ]
     return sorted(found)
 

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from bench.report import Row
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
-def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(number) * _UNITS[unit]
+def _percentile(output: str, percent: int) -> float | None:
+    """A latency percentile of wrk's --latency table in ms; None when wrk printed none."""
+    found = re.search(rf"{percent}%\s+([\d.]+)(us|ms|s|m)\b", output)
+    return float(found.group(1)) * _UNITS[found.group(2)] if found else None
 
 
 def run_wrk(
@@ -43,8 +44,7 @@ def run_wrk(
         command += ["--", *script_args]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p50, p99 = _percentile(output, 50), _percentile(output, 99)
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     sockets = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
