@@ -7,10 +7,13 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
+
+from fundraising.adapters.sql import migrate
 
 MYSQL_URL = os.environ.get("FUNDRAISING_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 REDIS_URL = os.environ.get("FUNDRAISING_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -54,6 +57,19 @@ def fresh_mysql_database() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
         admin.dispose()
+
+
+@contextmanager
+def migrated_database(kind: str, directory: Path) -> Iterator[str]:
+    """A database at the newest migration: a SQLite file in `directory`, or fresh on MariaDB."""
+    if kind == "sqlite":
+        url = f"sqlite:///{directory / 'fundraising.sqlite3'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    with fresh_mysql_database() as url:
+        migrate.upgrade(url)
+        yield url
 
 
 def redis_url(db: int) -> str:

@@ -26,12 +26,11 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from PIL import Image
 
-from fundraising.adapters.sql import migrate
 from fundraising.container import Container
 from fundraising.entrypoints.http.app import create_app
 from fundraising.settings import Settings
 from tests.fakes import FixedClock
-from tests.services import fresh_mysql_database
+from tests.services import migrated_database
 
 PASSWORD = "correct horse battery"
 _names = itertools.count(1)
@@ -41,14 +40,8 @@ _names = itertools.count(1)
 def e2e_database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'fundraising.sqlite3'}"
-        migrate.upgrade(url)
+    with migrated_database(request.param, tmp_path_factory.mktemp("e2e")) as url:
         yield url
-    else:
-        with fresh_mysql_database() as url:
-            migrate.upgrade(url)
-            yield url
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -200,12 +200,12 @@ class Core:
         )
 
 
-@pytest.fixture
-def core() -> Core:
+def new_core() -> Core:
+    """A core over a fresh fake database (also for each Hypothesis example, where a
+    function-scoped fixture would be shared)."""
     clock = FixedClock()
-    db = FakeDatabase(clock=clock)
     return Core(
-        db=db,
+        db=FakeDatabase(clock=clock),
         clock=clock,
         cache=FakeCache(),
         queue=FakeTaskQueue(),
@@ -215,6 +215,11 @@ def core() -> Core:
         throttle=FakeThrottle(),
         uows=[],
     )
+
+
+@pytest.fixture
+def core() -> Core:
+    return new_core()
 
 
 __all__ = ["RELAY_GRACE", "AfterCommit", "Core"]

@@ -16,18 +16,12 @@ from fundraising.application.use_cases.collects import (
 from fundraising.application.use_cases.covers import ProcessCoverTask, Upload
 from fundraising.domain.collect import CoverStatus
 from tests.fakes import (
-    FakeCache,
-    FakeDatabase,
     FakeFileStorage,
-    FakeHasher,
     FakeImages,
-    FakeMailer,
     FakeTaskQueue,
-    FakeThrottle,
-    FixedClock,
     image_upload,
 )
-from tests.unit.conftest import Core
+from tests.unit.conftest import Core, new_core
 
 
 class CommitWitnessQueue(FakeTaskQueue):
@@ -74,22 +68,6 @@ def stored(core: Core, collect_id: int):
 
 def referenced_files(core: Core) -> set[str]:
     return {key for collect in core.db.collects.values() for key in collect.cover.files}
-
-
-def new_core() -> Core:
-    """A fresh core for each Hypothesis example (a function-scoped fixture would be shared)."""
-    clock = FixedClock()
-    return Core(
-        db=FakeDatabase(clock=clock),
-        clock=clock,
-        cache=FakeCache(),
-        queue=FakeTaskQueue(),
-        storage=FakeFileStorage(),
-        mailer=FakeMailer(),
-        hasher=FakeHasher(),
-        throttle=FakeThrottle(),
-        uows=[],
-    )
 
 
 # attaching

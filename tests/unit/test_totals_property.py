@@ -13,17 +13,7 @@ from fundraising.application.ports.queries import Totals
 from fundraising.application.use_cases.collects import CollectChange, CollectFields
 from fundraising.application.use_cases.payments import Donation
 from fundraising.domain.money import Money
-from tests.fakes import (
-    FakeCache,
-    FakeDatabase,
-    FakeFileStorage,
-    FakeHasher,
-    FakeMailer,
-    FakeTaskQueue,
-    FakeThrottle,
-    FixedClock,
-)
-from tests.unit.conftest import Core
+from tests.unit.conftest import Core, new_core
 
 AMOUNTS = ["1.00", "10", "10.00", "99.99", "150.00", "0.50", "10000000.00"]
 CLOSED = 2  # the third collect is deactivated before any donation
@@ -37,22 +27,6 @@ donations = st.lists(
     ),
     max_size=30,
 )
-
-
-def new_core() -> Core:
-    """A fresh core for each Hypothesis example (a function-scoped fixture would be shared)."""
-    clock = FixedClock()
-    return Core(
-        db=FakeDatabase(clock=clock),
-        clock=clock,
-        cache=FakeCache(),
-        queue=FakeTaskQueue(),
-        storage=FakeFileStorage(),
-        mailer=FakeMailer(),
-        hasher=FakeHasher(),
-        throttle=FakeThrottle(),
-        uows=[],
-    )
 
 
 def arrange(core: Core):

@@ -28,7 +28,9 @@ class FileMailer:
         self._directory.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         path = self._directory / f"{stamp}-{notification.kind.value}-{uuid.uuid4().hex[:8]}.eml"
-        path.write_bytes(bytes(message))
+        partial = path.with_suffix(".part")  # renamed when complete: no reader sees half a mail
+        partial.write_bytes(bytes(message))
+        partial.replace(path)
         log.info("e-mail %r to %s written to %s", message["Subject"], notification.to, path)
 
 

@@ -70,23 +70,20 @@ class CollectCreateForm(CollectCreate, kw_only=True):
     cover: CoverFile | None = None
 
 
-class CollectUpdate(Struct, kw_only=True):
+class _CollectChanges(Struct, kw_only=True):
     title: Title | UnsetType = UNSET
     occasion: Occasion | UnsetType = UNSET
     description: Description | UnsetType = UNSET
     goal_amount: Amount | UnsetType | None = UNSET
     end_date: Timestamp | UnsetType | None = UNSET
     is_active: bool | UnsetType = UNSET
+
+
+class CollectUpdate(_CollectChanges, kw_only=True):
     cover: UnsetType | None = UNSET
 
 
-class CollectUpdateForm(Struct, kw_only=True):
-    title: Title | UnsetType = UNSET
-    occasion: Occasion | UnsetType = UNSET
-    description: Description | UnsetType = UNSET
-    goal_amount: Amount | UnsetType | None = UNSET
-    end_date: Timestamp | UnsetType | None = UNSET
-    is_active: bool | UnsetType = UNSET
+class CollectUpdateForm(_CollectChanges, kw_only=True):
     cover: CoverFile | UnsetType | None = UNSET
 
 
