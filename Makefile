@@ -25,7 +25,8 @@ run: install  ## the service on http://127.0.0.1:8000 with embedded defaults
 worker: install  ## the production worker (needs FUNDRAISING_BROKER_URL)
 	$(BIN)/fundraising worker
 
-seed: install  ## realistic test data in the configured database
+seed: install  ## realistic test data in the configured database (migrated first)
+	$(BIN)/fundraising db upgrade
 	$(BIN)/fundraising generate-test-data
 
 test: install lint typecheck  ## everything: lint, types, unit, integration and end-to-end tests
