@@ -87,7 +87,7 @@ class SqlUsers:
 
     def add(self, user: User) -> User:
         try:
-            result = self._db.execute(insert(users).values(rows.user_values(user)))
+            result = self._db.execute(insert(users), rows.user_values(user))
         except IntegrityError as error:
             if not is_duplicate_key(error):
                 raise
@@ -111,7 +111,7 @@ class SqlCollects:
         self._db = connection
 
     def add(self, collect: Collect) -> Collect:
-        result = self._db.execute(insert(collects).values(collect_row(collect)))
+        result = self._db.execute(insert(collects), collect_row(collect))
         collect.id = new_id(result)
         return collect
 
@@ -185,7 +185,7 @@ class SqlOutbox:
 
     def add(self, task: Task) -> OutboxMessage:
         values = {"task": encode_task(task), "created_at": self._now}
-        result = self._db.execute(insert(outbox).values(values))
+        result = self._db.execute(insert(outbox), values)
         return OutboxMessage(new_id(result), task)
 
     def due(
