@@ -72,6 +72,11 @@ RAW_NUMBERS = [
     "0.1e1",
     "1E+2",
     "123456789012345678901234567890.123456789",
+    "1e400000",
+    "-1e1000000",
+    "1e999999999999999999999",
+    "1e-999999999999999999999",
+    "9" * 5_000,
 ]
 
 
@@ -592,3 +597,72 @@ def test_an_author_id_beyond_64_bits_is_no_5xx(
         answers.append((value, response.status_code, response.text[:80]))
     assert all(status in (200, 400) for _, status, _ in answers), answers
     assert all(status != 200 or '"count":0' in text for _, status, text in answers), answers
+
+
+HUGE_NUMBERS = ["1e400000", "1e1000000", "-1e999999999999999999999", "1" + "0" * 5_000]
+
+
+def test_huge_numbers_are_a_400_on_their_field(
+    client: TestClient[Any], make_account: MakeAccount
+) -> None:
+    """Outside money, a number is a safe integer or a finite double; in money, at most ten
+    digits. Nothing is expanded into its digits (1e1000000 once held the event loop 33 s)."""
+    account = make_account()
+    collect_id = create_collect(client, account)
+
+    def payment() -> dict[str, Any]:
+        return {"collect": collect_id, "amount": "10", "transaction_id": transaction_id()}
+
+    cases = [
+        ("POST", PAYMENTS, payment, "metadata", '{"x": [1, {"y": %s}]}'),
+        ("POST", PAYMENTS, payment, "amount", "%s"),
+        ("POST", COLLECTS, lambda: {"title": "t"}, "goal_amount", "%s"),
+        ("PATCH", f"{COLLECTS}{collect_id}/", dict, "goal_amount", "%s"),
+    ]
+    answers = []
+    for method, path, base, field, template in cases:
+        for number in HUGE_NUMBERS:
+            text = json.dumps({**base(), field: "__RAW__"})
+            response = client.request(
+                method,
+                path,
+                content=text.replace('"__RAW__"', template % number).encode(),
+                headers={**account.headers, "Content-Type": "application/json"},
+            )
+            fields = [e["field"] for e in response.json().get("errors", [])]
+            answers.append((method, field, number[:12], response.status_code, fields))
+    assert all(status == 400 and fields == [field] for _, field, _, status, fields in answers), (
+        answers
+    )
+
+
+def test_metadata_numbers_beyond_a_double_or_a_safe_integer_are_refused(
+    client: TestClient[Any], make_account: MakeAccount
+) -> None:
+    account = make_account()
+    collect_id = create_collect(client, account)
+    kept = {"int": 2**53 - 1, "small": -(2**53 - 1), "big": 1e300, "tiny": 1.5e-300}
+    accepted = client.post(
+        PAYMENTS,
+        json={
+            "collect": collect_id,
+            "amount": "1",
+            "transaction_id": transaction_id(),
+            "metadata": kept,
+        },
+        headers=account.headers,
+    )
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["metadata"] == kept
+    for refused in ("9007199254740992", "-9007199254740992", "1e309", "-1e400"):
+        body = (
+            f'{{"collect": {collect_id}, "amount": "1", "transaction_id": "{transaction_id()}",'
+            f' "metadata": {{"n": {refused}}}}}'
+        )
+        response = client.post(
+            PAYMENTS,
+            content=body.encode(),
+            headers={**account.headers, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 400, (refused, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == ["metadata"], refused

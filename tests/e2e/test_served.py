@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -215,3 +216,24 @@ def test_sigterm_stops_an_idle_server_promptly(served: Served) -> None:
     assert time.monotonic() - started < STOP_SECONDS
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{served.url}/health/live", timeout=1)
+
+
+def test_huge_numbers_hold_up_no_request(served: Served) -> None:
+    """A JSON number is never expanded into its digits on the event loop: while hostile bodies
+    arrive, the same server keeps answering, and they get their 400s (before the fix, one
+    `1e1000000` held the only event loop for 33 s — past every timeout below)."""
+    hostile = b'{"collect": 1, "amount": "1", "transaction_id": "t", "metadata": {"x": 1e1000000}}'
+    with httpx.Client(base_url=served.url, timeout=10) as http:
+        token = _register(http, "prober")
+        headers = {**token, "Content-Type": "application/json"}
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            attacks = [
+                pool.submit(http.post, "/api/v1/payments/", content=hostile, headers=headers)
+                for _ in range(8)
+            ]
+            alive = [http.get("/health/live") for _ in range(20)]
+            answers = [attack.result() for attack in attacks]
+    assert all(response.status_code == 200 for response in alive)
+    assert [response.status_code for response in answers] == [400] * 8
+    assert all(response.json()["errors"][0]["field"] == "metadata" for response in answers)
+    served.stop()

@@ -10,7 +10,6 @@ from fundraising.domain.errors import InvalidValue
 
 CENT = Decimal("0.01")
 MAX_INTEGER_DIGITS = 10
-_LIMIT = Decimal(10) ** MAX_INTEGER_DIGITS
 
 
 def _quantized(amount: Decimal) -> Decimal:
@@ -51,7 +50,8 @@ class Money:
             raise InvalidValue('Must be a decimal number such as "150.00".') from None
         if not amount.is_finite():
             raise InvalidValue("Must be a finite number.")
-        if abs(amount) >= _LIMIT:
+        # The exponent is looked at before any arithmetic: `1e400000` is refused, not expanded.
+        if amount and amount.adjusted() >= MAX_INTEGER_DIGITS:
             raise InvalidValue(
                 f"Must have no more than {MAX_INTEGER_DIGITS} digits before the point."
             )

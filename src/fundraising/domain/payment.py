@@ -21,6 +21,7 @@ TRANSACTION_ID_MAX = 255
 COMMENT_MAX = 500
 METADATA_MAX_BYTES = 4096
 METADATA_MAX_DEPTH = 32
+MAX_SAFE_INTEGER = 2**53 - 1
 
 _TRANSACTION_ID = re.compile(rf"[\x21-\x7e]{{1,{TRANSACTION_ID_MAX}}}")
 
@@ -51,31 +52,28 @@ def parse_comment(value: str | None) -> str | None:
     return value
 
 
-def _deeper_than(value: object, limit: int) -> bool:
-    """Whether objects and arrays nest more than `limit` levels (without recursion)."""
-    pending = [(value, 1)]
+def _rule_broken(value: object) -> str | None:
+    """What a metadata value breaks of the nesting and number rules, found without recursion."""
+    pending = [(value, 0)]
     while pending:
         current, level = pending.pop()
-        children = (
-            current.values()
-            if isinstance(current, Mapping)
-            else current
-            if isinstance(current, list)
-            else ()
-        )
         if isinstance(current, Mapping | list):
-            if level > limit:
-                return True
+            if level == METADATA_MAX_DEPTH:
+                return f"Must be nested at most {METADATA_MAX_DEPTH} levels deep."
+            children = current.values() if isinstance(current, Mapping) else current
             pending.extend((child, level + 1) for child in children)
-    return False
+        elif isinstance(current, int) and abs(current) > MAX_SAFE_INTEGER:
+            return "Integers must be within ±(2^53 − 1), as every JSON reader can hold them."
+    return None
 
 
 def parse_metadata(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A JSON object of at most 4 KiB (compact UTF-8) nested at most 32 levels deep."""
+    """A JSON object of at most 4 KiB (compact UTF-8) nested at most 32 levels deep, whose
+    numbers are safe integers or finite doubles."""
     if value is None:
         return None
-    if _deeper_than(value, METADATA_MAX_DEPTH):
-        raise InvalidValue(f"Must be nested at most {METADATA_MAX_DEPTH} levels deep.")
+    if broken := _rule_broken(value):
+        raise InvalidValue(broken)
     try:
         encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):

@@ -3,8 +3,8 @@ converted one by one so that a 400 names every invalid field at once."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from decimal import Decimal
 from functools import cache
 from typing import Any, Union, get_args
 
@@ -24,10 +24,17 @@ from fundraising.entrypoints.http.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from fundraising.entrypoints.http.fields import CONVERTERS, CoverFile
+from fundraising.entrypoints.http.fields import (
+    CONVERTERS,
+    UNREPRESENTABLE,
+    CoverFile,
+    Unrepresentable,
+    json_number,
+)
 
 REQUIRED = "This field is required."
-_JSON = msgspec.json.Decoder(float_hook=Decimal)  # numbers reach Money exactly, never as floats
+_JSON = msgspec.json.Decoder(float_hook=json_number)  # numbers reach Money exactly, not as floats
+_LONGEST_INTEGER = 20  # digits of any integer a field may hold (2**64 has 20)
 MAX_JSON_BODY = 64 * 1024
 MAX_COVER = 2 * 1024 * 1024
 MAX_FORM_BODY = MAX_COVER + 64 * 1024
@@ -47,7 +54,7 @@ async def json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
     if not body.strip():
         raise MalformedRequest("The request body is empty; send a JSON object.")
     try:
-        data = _JSON.decode(body)
+        data = _decoded(body)
     except msgspec.DecodeError as error:
         raise MalformedRequest(f"The request body is not valid JSON: {error}.") from None
     except UnicodeDecodeError:
@@ -57,6 +64,47 @@ async def json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise MalformedRequest("The request body must be a JSON object.")
     return data
+
+
+def _decoded(body: bytes) -> Any:
+    try:
+        return _JSON.decode(body)
+    except msgspec.ValidationError:  # an integer literal of thousands of digits, and only that
+        pass
+
+    # msgspec, like Python itself, refuses to convert such an integer. The body is read again
+    # with those literals marked, so that the fields holding one are reported like any other.
+    def integer(text: str) -> int | Unrepresentable:
+        return int(text) if len(text.lstrip("-")) <= _LONGEST_INTEGER else UNREPRESENTABLE
+
+    data = json.loads(body, parse_int=integer, parse_float=json_number)
+    if any(isinstance(text, str) and not _is_unicode(text) for text in _scalars(data)):
+        raise MalformedRequest("The request body holds a lone surrogate (\\ud800-\\udfff).")
+    return data
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _scalars(value: object) -> list[object]:
+    """Every key and scalar inside a JSON value (msgspec refuses lone surrogates; json does not)."""
+    found: list[object] = []
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, dict):
+            found.extend(current)
+            pending.extend(current.values())
+        elif isinstance(current, list):
+            pending.extend(current)
+        else:
+            found.append(current)
+    return found
 
 
 async def form(request: Request[Any, Any, Any]) -> dict[str, Any]:

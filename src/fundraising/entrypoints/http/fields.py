@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fundraising.domain.errors import InvalidValue
@@ -27,6 +28,27 @@ class CoverFile:
     """Marks the cover upload of a multipart form."""
 
 
+class Unrepresentable:
+    """A JSON number that no exact type holds: an exponent beyond any Decimal's, or an integer
+    literal of thousands of digits. Whatever field it is in is invalid."""
+
+    def __repr__(self) -> str:
+        return "<unrepresentable number>"
+
+
+UNREPRESENTABLE = Unrepresentable()
+_SAFE_DIGITS = 16  # every integer within ±(2^53 - 1) has fewer digits
+
+
+def json_number(text: str) -> Decimal | Unrepresentable:
+    """The JSON decoder's hook for numbers with a fraction or an exponent: exact, and cheap
+    whatever the exponent (nothing is expanded into digits here)."""
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return UNREPRESENTABLE
+
+
 def _timestamp(value: object) -> datetime:
     if not isinstance(value, str):
         raise InvalidValue("Must be an ISO 8601 date-time string.")
@@ -40,12 +62,22 @@ def _timestamp(value: object) -> datetime:
         raise InvalidValue("Must be a date-time between the years 1 and 9999 in UTC.") from None
 
 
+def _number(value: Decimal | Unrepresentable) -> int | float:
+    """A decimal as a JSON value is stored: an int when it is a small whole number, else a
+    finite double. Digits are never expanded: `1e400000` costs as little as `1.5`."""
+    if isinstance(value, Decimal) and value.is_finite():
+        if value.adjusted() < _SAFE_DIGITS and value == value.to_integral_value():
+            return int(value)
+        number = float(value)
+        if math.isfinite(number):
+            return number
+    raise InvalidValue("Numbers must be integers within ±(2^53 − 1) or finite doubles.")
+
+
 def _plain(value: object) -> object:
     """JSON values as stored: exact decimals become ints, or floats (metadata is not money)."""
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise InvalidValue("Numbers must be finite.")
-        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Decimal | Unrepresentable):
+        return _number(value)
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):
