@@ -242,10 +242,12 @@ class FakeUnitOfWork(AfterCommit):
         self.outbox = FakeOutbox(db, clock)
         self.committed = False
         self.fail_commit = False
+        self.open = False
 
     def __enter__(self) -> Self:
         self._snapshot = self.db.snapshot()
         self.committed = False
+        self.open = True
         return self
 
     def __exit__(
@@ -254,6 +256,7 @@ class FakeUnitOfWork(AfterCommit):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.open = False
         if not self.committed:
             self.db.restore(self._snapshot)
             self._discard_effects()

@@ -4,15 +4,20 @@ like, and that replacing and deleting covers leaves no file behind."""
 from __future__ import annotations
 
 import io
+import os
 import struct
+import threading
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
+from dependency_injector import providers
 from PIL import ExifTags, Image, ImageCms
 
+from fundraising.adapters.files import images as images_module
 from fundraising.adapters.files.images import PillowImages
 from fundraising.adapters.files.local import LocalFileStorage
 from fundraising.adapters.sql import migrate
@@ -26,9 +31,12 @@ from fundraising.application.use_cases.collects import (
     NewCollect,
 )
 from fundraising.application.use_cases.covers import Upload
+from fundraising.application.use_cases.payments import Donation
 from fundraising.container import Container
 from fundraising.domain.collect import CoverStatus
+from fundraising.domain.money import Money
 from fundraising.settings import Settings
+from tests.image_memory import MIB, cover_memory, forty_megapixels
 
 WHITE, RED, BLUE = (255, 255, 255), (220, 20, 20), (20, 20, 220)
 
@@ -203,6 +211,27 @@ def test_a_photo_is_turned_upright_and_loses_its_metadata(
     assert b"SecretCam" not in result
 
 
+def test_a_large_turned_png_with_alpha_is_reduced_upright_on_white(images: PillowImages) -> None:
+    """Large enough to be reduced a band at a time before it is turned and fitted."""
+    source = Image.new("RGBA", (6000, 4500), (0, 0, 0, 0))
+    source.paste((*RED, 255), (0, 0, 1500, 1125))  # the stored top-left corner
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    cover = opened(images.make_cover(encode(source, "PNG", exif=exif)))
+    assert cover.size == (600, 800)
+    assert near(cover.getpixel((570, 40)), RED), "turned clockwise: the corner is top-right"
+    assert near(cover.getpixel((30, 40)), WHITE)
+    assert near(cover.getpixel((570, 760)), WHITE)
+
+
+def test_reducing_a_band_at_a_time_gives_the_pixels_of_reducing_at_once() -> None:
+    size = (2500, 1700)  # several bands of rows, the last one cut short
+    source = Image.frombytes("RGBA", size, os.urandom(size[0] * size[1] * 4))
+    assert size[0] * size[1] > images_module.BAND_PIXELS
+    reduced = images_module._shrunk(source, 3)
+    assert reduced.tobytes() == images_module._flattened(source).reduce(3).tobytes()
+
+
 def test_xmp_and_icc_profiles_do_not_survive(images: PillowImages) -> None:
     profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF>Author: Ivan</rdf:RDF></x:xmpmeta>'
@@ -282,6 +311,20 @@ def test_exactly_40_megapixels_is_accepted(images: PillowImages) -> None:
     images.check(io.BytesIO(encode(Image.new("1", (8_000, 5_000)), "PNG")))
 
 
+# --- memory ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "RGB"])
+def test_a_40_megapixel_png_is_checked_and_processed_within_300_mib(
+    tmp_path: Path, mode: str
+) -> None:
+    path = tmp_path / "forty.png"
+    forty_megapixels(mode).save(path, "PNG")
+    growth, size = cover_memory(path)
+    assert size == (1200, 750)
+    assert growth <= 300 * MIB, f"peak {growth / MIB:.0f} MiB above the size after imports"
+
+
 # --- no orphan files, through the use cases over SQLite and local storage -----------------
 
 
@@ -295,6 +338,7 @@ def container_fixture(tmp_path: Path) -> Iterator[Container]:
         database_url=database,
         media_dir=tmp_path / "media",
         mail_dir=tmp_path / "mail",
+        cache_changes_file=tmp_path / "cache-changes",
     )
     container = Container(settings=settings)
     yield container
@@ -372,3 +416,48 @@ def test_replaced_and_deleted_covers_leave_no_files_behind(container: Container)
     container.delete_collect()(CollectDeletion(collect_id, author.id))
     process(sixth.source)  # the task of a deleted collect
     assert files_in(container) == []
+
+
+# --- an upload being decoded holds no lock ------------------------------------------------
+
+
+class HeldImages(PillowImages):
+    """Checks an upload only once let go, and tells when a check has begun."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checking = threading.Event()
+        self.let_go = threading.Event()
+
+    def check(self, data: BinaryIO) -> None:
+        self.checking.set()
+        if not self.let_go.wait(timeout=120):
+            raise AssertionError("the check was never let go")
+        super().check(data)
+
+
+def test_a_donation_completes_while_an_upload_to_its_collect_is_being_checked(
+    container: Container,
+) -> None:
+    """On SQLite every writer takes the one write lock at BEGIN: a donation that completes while
+    the PATCH is stuck in its image check shows that the check runs before the transaction."""
+    held = HeldImages()
+    container.images.override(providers.Object(held))
+    register = container.register_user()
+    author = register(Registration("ivan", "ivan@example.com", "correct horse battery"))
+    donor = register(Registration("olga", "olga@example.com", "correct horse battery"))
+    new = NewCollect(author.id, CollectFields(title="С обложкой"))
+    collect_id = container.create_collect()(new).collect.id
+    change = CollectChange(collect_id, author.id, CollectFields(cover=upload(RED)))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        patch = pool.submit(container.update_collect(), change)
+        try:
+            assert held.checking.wait(timeout=120)
+            donation = Donation(donor.id, collect_id, Money.of("10.00"), "tx-during-upload")
+            container.donate()(donation)
+            assert not patch.done(), "the upload is still being checked"
+        finally:
+            held.let_go.set()
+        detail = patch.result()
+    assert detail.collect.cover_status is CoverStatus.PROCESSING
+    assert detail.collect.collected_amount == Money.of("10.00")

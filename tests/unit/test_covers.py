@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fundraising.application.errors import ValidationFailed
+from fundraising.application.errors import (
+    AuthenticationFailed,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from fundraising.application.ports.tasks import OutboxMessage, ProcessCover
 from fundraising.application.use_cases.collects import (
     CollectChange,
     CollectDeletion,
     CollectFields,
+    CreateCollect,
+    NewCollect,
+    UpdateCollect,
 )
-from fundraising.application.use_cases.covers import ProcessCoverTask, Upload
+from fundraising.application.use_cases.covers import Covers, ProcessCoverTask, Upload
 from fundraising.domain.collect import CoverStatus
 from tests.fakes import (
+    FakeCollectQueries,
     FakeFileStorage,
     FakeImages,
     FakeTaskQueue,
@@ -48,6 +59,35 @@ class CommitWitnessStorage(FakeFileStorage):
     def delete(self, key: str) -> None:
         self.committed_when_deleted.append(self.core.uows[-1].committed)
         super().delete(key)
+
+
+def transaction_open(core: Core) -> bool:
+    return any(uow.open for uow in core.uows)
+
+
+class TransactionWitnessImages(FakeImages):
+    """Records, for each check, whether a unit of work was open."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.checked_in_transaction: list[bool] = []
+
+    def check(self, data: BinaryIO) -> None:
+        self.checked_in_transaction.append(transaction_open(self.core))
+        super().check(data)
+
+
+class TransactionWitnessStorage(FakeFileStorage):
+    """Records, for each file saved, whether a unit of work was open."""
+
+    def __init__(self, core: Core) -> None:
+        super().__init__()
+        self.core = core
+        self.saved_in_transaction: list[bool] = []
+
+    def save(self, data: BinaryIO, *, folder: str, suffix: str, name: str | None = None) -> str:
+        self.saved_in_transaction.append(transaction_open(self.core))
+        return super().save(data, folder=folder, suffix=suffix, name=name)
 
 
 def upload(content: bytes = b"IMG-picture") -> Upload:
@@ -128,6 +168,66 @@ def test_an_invalid_image_on_update_changes_nothing(core):
     assert stored(core, collect_id) == before
     assert core.db.collects[collect_id].title != "Changed"
     assert core.storage.files == files
+
+
+def test_an_upload_is_checked_and_stored_before_the_transaction_opens(core):
+    ivan = core.user()
+    storage, images = TransactionWitnessStorage(core), TransactionWitnessImages(core)
+    covers = Covers(storage, images)
+    create = CreateCollect(core.uow, covers, core.cache, core.clock)
+    change = UpdateCollect(core.uow, FakeCollectQueries(core.db), covers, core.cache, core.clock)
+    fields = CollectFields(title="Gift", cover=upload(b"IMG-first"))
+    collect_id = create(NewCollect(ivan.id, fields)).collect.id
+    change(CollectChange(collect_id, ivan.id, CollectFields(cover=upload(b"IMG-second"))))
+    assert images.checked_in_transaction == [False, False]
+    assert storage.saved_in_transaction == [False, False]
+    assert storage.files == {stored(core, collect_id).source: b"IMG-second"}
+
+
+def test_an_invalid_cover_is_reported_only_after_the_actor_existence_and_permission(core):
+    ivan, olga, ghost = core.user("ivan"), core.user("olga"), core.user("ghost")
+    collect_id = core.collect(ivan).collect.id
+    del core.db.users[ghost.id]
+    with pytest.raises(AuthenticationFailed):
+        core.create_collect(NewCollect(ghost.id, CollectFields(title="", cover=upload(b"GIF"))))
+    with pytest.raises(NotFound):
+        update(core, collect_id + 100, ivan.id, cover=upload(b"GIF"))
+    with pytest.raises(PermissionDenied):
+        update(core, collect_id, olga.id, cover=upload(b"GIF"))
+    assert core.storage.files == {}
+
+
+@pytest.mark.parametrize(
+    ("missing", "by_author", "title", "refusal"),
+    [
+        (True, True, "Gift", NotFound),
+        (False, False, "Gift", PermissionDenied),
+        (False, True, "", ValidationFailed),
+    ],
+    ids=["not-found", "not-the-author", "invalid-title"],
+)
+def test_an_upload_staged_for_a_refused_update_is_deleted_again(
+    core, missing, by_author, title, refusal
+):
+    core.storage = storage = TransactionWitnessStorage(core)
+    ivan, olga = core.user("ivan"), core.user("olga")
+    collect_id = core.collect(ivan, cover=upload(b"IMG-old")).collect.id
+    files = dict(storage.files)
+    actor = ivan if by_author else olga
+    with pytest.raises(refusal):
+        update(core, collect_id + missing * 100, actor.id, title=title, cover=upload(b"IMG-new"))
+    assert storage.saved_in_transaction == [False, False], "the new upload was stored, outside"
+    assert storage.files == files
+
+
+def test_an_upload_staged_for_an_invalid_new_collect_is_deleted_again(core):
+    core.storage = storage = TransactionWitnessStorage(core)
+    with pytest.raises(ValidationFailed) as raised:
+        core.collect(core.user(), title="", cover=upload())
+    assert [e.field for e in raised.value.errors] == ["title"]
+    assert storage.saved_in_transaction == [False]
+    assert storage.files == {}
+    assert core.db.collects == {}
 
 
 def test_an_upload_is_read_from_its_start_even_if_already_read(core):

@@ -15,7 +15,7 @@ from fundraising.application.ports.tasks import EmailKind, ProcessCover, SendEma
 from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from fundraising.application.unit_of_work import in_transaction
 from fundraising.application.use_cases.auth import active_user
-from fundraising.application.use_cases.covers import Covers, StagedUpload, Upload
+from fundraising.application.use_cases.covers import Covers, StagedCover, Upload
 from fundraising.application.views import CollectDetail, CollectView, FeedEntry, Page
 from fundraising.domain.collect import UNSET, Collect, Occasion, Unset
 from fundraising.domain.errors import FieldErrors
@@ -74,19 +74,14 @@ def _own_collect(uow: UnitOfWork, collect_id: int, actor_id: int) -> Collect:
 
 
 def _attach(
-    uow: UnitOfWork,
-    collect: Collect,
-    cover: Upload | Unset | None,
-    staged: StagedUpload,
-    now: datetime,
+    uow: UnitOfWork, collect: Collect, source: str | Unset | None, now: datetime
 ) -> tuple[str, ...]:
-    """Apply a cover change to a saved collect; returns the files it makes obsolete."""
-    if isinstance(cover, Unset):
+    """Record a staged cover change on a saved collect; returns the files it makes obsolete."""
+    if isinstance(source, Unset):
         return ()
-    if cover is None:
+    if source is None:
         return collect.remove_cover(now)
     assert collect.id is not None
-    source = staged.store(cover)
     obsolete = collect.attach_cover(source, now)
     uow.enqueue(ProcessCover(collect.id, source))
     return obsolete
@@ -100,27 +95,27 @@ class CreateCollect:
     clock: Clock
 
     def __call__(self, new: NewCollect) -> CollectDetail:
-        def create(uow: UnitOfWork, staged: StagedUpload) -> CollectDetail:
+        def create(uow: UnitOfWork, staged: StagedCover) -> CollectDetail:
             author = active_user(uow, new.author_id)
             now = self.clock.now()
-            added = uow.collects.add(self._validated(new, now))
+            added = uow.collects.add(self._validated(new, staged, now))
             assert added.id is not None
-            _attach(uow, added, new.fields.cover, staged, now)
+            _attach(uow, added, staged.source, now)
             uow.collects.save(added)
             uow.enqueue(SendEmail(EmailKind.COLLECT_CREATED, added.id))
             _changed(uow, self.cache, added.id)
             uow.commit()
             return CollectDetail(CollectView.of(added, author_name=author.display_name), ())
 
-        with self.covers.staging() as staged:
+        with self.covers.staging(new.fields.cover) as staged:
             return in_transaction(self.uow_factory, lambda uow: create(uow, staged))
 
-    def _validated(self, new: NewCollect, now: datetime) -> Collect:
+    def _validated(self, new: NewCollect, staged: StagedCover, now: datetime) -> Collect:
         fields = new.fields
         errors = FieldErrors(fields.rejected)
         if isinstance(fields.title, Unset) and "title" not in errors:
             errors.add("title", "This field is required.")
-        self.covers.check(fields.cover, errors)
+        staged.report(errors)
         return Collect.open(
             author_id=new.author_id,
             title="" if isinstance(fields.title, Unset) else fields.title,
@@ -144,11 +139,11 @@ class UpdateCollect:
     def __call__(self, change: CollectChange) -> CollectDetail:
         fields = change.fields
 
-        def update(uow: UnitOfWork, staged: StagedUpload) -> None:
+        def update(uow: UnitOfWork, staged: StagedCover) -> None:
             collect = _own_collect(uow, change.collect_id, change.actor_id)
             now = self.clock.now()
             errors = FieldErrors(fields.rejected)
-            self.covers.check(fields.cover, errors)
+            staged.report(errors)
             changed = collect.change(
                 now=now,
                 title=fields.title,
@@ -161,13 +156,13 @@ class UpdateCollect:
             )
             if not changed and isinstance(fields.cover, Unset):
                 return  # an empty change: nothing to write
-            obsolete = _attach(uow, collect, fields.cover, staged, now)
+            obsolete = _attach(uow, collect, staged.source, now)
             uow.collects.save(collect)
             self.covers.delete_after_commit(uow, obsolete)
             _changed(uow, self.cache, change.collect_id)
             uow.commit()
 
-        with self.covers.staging() as staged:
+        with self.covers.staging(fields.cover) as staged:
             in_transaction(self.uow_factory, lambda uow: update(uow, staged))
         detail = self.queries.detail(change.collect_id)
         if detail is None:

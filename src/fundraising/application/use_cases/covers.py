@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
-from attrs import define, frozen
+from attrs import frozen
 
 from fundraising.application.ports.cache import Cache
 from fundraising.application.ports.clock import Clock
@@ -16,7 +16,7 @@ from fundraising.application.ports.files import FileStorage, ImageProcessor, Inv
 from fundraising.application.ports.tasks import ProcessCover
 from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from fundraising.application.unit_of_work import in_transaction
-from fundraising.domain.collect import Unset
+from fundraising.domain.collect import UNSET, Unset
 from fundraising.domain.errors import FieldErrors
 
 log = logging.getLogger(__name__)
@@ -31,18 +31,20 @@ class Upload:
     file: BinaryIO
 
 
-@define
-class StagedUpload:
-    """An upload written to storage at most once, for a transaction that may yet fail."""
+@frozen
+class StagedCover:
+    """A cover change made ready before the transaction, which only records it: `source` is
+    the stored upload (None removes the cover, UNSET leaves it); `refusal` says why an upload
+    was not stored."""
 
-    storage: FileStorage
-    key: str | None = None
+    source: str | Unset | None
+    refusal: str | None = None
 
-    def store(self, upload: Upload) -> str:
-        if self.key is None:
-            upload.file.seek(0)
-            self.key = self.storage.save(upload.file, folder=UPLOAD_FOLDER, suffix=".upload")
-        return self.key
+    def report(self, errors: FieldErrors) -> None:
+        """Add a refused upload to the other invalid fields, where those are checked: after the
+        existence and permission checks, so that a 404 or 403 still comes first."""
+        if self.refusal is not None:
+            errors.add("cover", self.refusal)
 
 
 @frozen
@@ -52,24 +54,28 @@ class Covers:
     storage: FileStorage
     images: ImageProcessor
 
-    def check(self, cover: Upload | Unset | None, errors: FieldErrors) -> None:
-        if isinstance(cover, Upload):
-            cover.file.seek(0)
-            try:
-                self.images.check(cover.file)
-            except InvalidImage as invalid:
-                errors.add("cover", str(invalid))
-
     @contextmanager
-    def staging(self) -> Iterator[StagedUpload]:
-        """Yield a stager; whatever it stored is deleted again if the block raises."""
-        staged = StagedUpload(self.storage)
+    def staging(self, cover: Upload | Unset | None) -> Iterator[StagedCover]:
+        """Check and store an upload before the transaction opens, so that no lock is held
+        while it is decoded; what was stored is deleted again if the block raises."""
+        staged = self._staged(cover)
         try:
             yield staged
         except BaseException:
-            if staged.key:
-                self.storage.delete(staged.key)
+            if isinstance(staged.source, str):
+                self.storage.delete(staged.source)
             raise
+
+    def _staged(self, cover: Upload | Unset | None) -> StagedCover:
+        if not isinstance(cover, Upload):
+            return StagedCover(cover)
+        cover.file.seek(0)
+        try:
+            self.images.check(cover.file)
+        except InvalidImage as invalid:
+            return StagedCover(UNSET, refusal=str(invalid))
+        cover.file.seek(0)
+        return StagedCover(self.storage.save(cover.file, folder=UPLOAD_FOLDER, suffix=".upload"))
 
     def delete_after_commit(self, uow: UnitOfWork, keys: tuple[str, ...]) -> None:
         for key in keys:
