@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test test-unit test-integration test-e2e lint typecheck fmt check bench seed worker clean
+.PHONY: install run test test-unit test-integration test-e2e lint typecheck fmt audit check bench seed worker clean
 
 install: $(VENV)/.installed
 
@@ -47,6 +47,10 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+audit: install  ## known vulnerabilities in uv.lock (asks PyPI's JSON API: needs the internet)
+	$(UV) export --frozen --no-hashes --no-emit-project --quiet > $(TOOLS)/requirements.txt
+	$(BIN)/pip-audit --strict --no-deps --disable-pip --requirement $(TOOLS)/requirements.txt
 
 fmt: install
 	$(BIN)/ruff check --fix src tests bench

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import itertools
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -40,9 +41,10 @@ from fundraising.application.views import (
     PaymentView,
 )
 from fundraising.domain.collect import Collect, Occasion
+from fundraising.domain.errors import InvalidValue
 from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment, PaymentStatus, donor_name
-from fundraising.domain.user import User
+from fundraising.domain.user import User, username_key
 
 T = Any
 
@@ -87,11 +89,8 @@ class FakeUsers:
         self.db = db
 
     def add(self, user: User) -> User:
-        for other in self.db.users.values():
-            if other.username == user.username:
-                raise DuplicateUser("username")
-            if other.email.lower() == user.email.lower():
-                raise DuplicateUser("email")
+        if taken := self.taken(user.username, user.email):
+            raise DuplicateUser(taken)
         user = evolve(user, id=next(self.db.ids))
         self.db.users[user.id] = copy.deepcopy(user)  # type: ignore[index]
         return user
@@ -99,9 +98,19 @@ class FakeUsers:
     def get(self, user_id: int) -> User | None:
         return copy.deepcopy(self.db.users.get(user_id))
 
-    def by_username(self, username: str) -> User | None:
-        found = [u for u in self.db.users.values() if u.username == username]
+    def by_login(self, username: str) -> User | None:
+        exact = [u for u in self.db.users.values() if u.username == username]
+        same = [
+            u for u in self.db.users.values() if username_key(u.username) == username_key(username)
+        ]
+        found = exact or same
         return copy.deepcopy(found[0]) if found else None
+
+    def taken(self, username: str, email: str) -> str | None:
+        users = self.db.users.values()
+        if any(username_key(u.username) == username_key(username) for u in users):
+            return "username"
+        return "email" if any(u.email == email for u in users) else None
 
 
 class FakeCollects:
@@ -474,23 +483,41 @@ class FakeTokens:
         return int(user)
 
 
-class FakeThrottle:
-    def __init__(self, limit: int = 10, window: int = 300) -> None:
-        self.limit = limit
-        self.window = window
-        self.failures: defaultdict[str, int] = defaultdict(int)
+class FakeRateLimiter:
+    """Counters without windows: a test moves time by `reset()`."""
 
-    def attempt(self, account: str, address: str) -> int:
-        if any(self.failures[key] >= self.limit for key in (account, address)):
-            return self.window
-        self.failures[account] += 1
+    def __init__(self) -> None:
+        self.counts: defaultdict[str, int] = defaultdict(int)
+        self.window_seconds = 0
+
+    def reserve(self, keys: Sequence[str], *, limit: int, window_seconds: int) -> int:
+        if any(self.counts[key] >= limit for key in keys):
+            return window_seconds
+        for key in keys:
+            self.counts[key] += 1
         return 0
 
-    def failed(self, address: str) -> None:
-        self.failures[address] += 1
+    def release(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.counts[key] = max(0, self.counts[key] - 1)
 
-    def succeeded(self, account: str) -> None:
-        self.failures[account] -= 1
+    def reset(self) -> None:
+        self.counts.clear()
+
+
+class FakeIdentityRules:
+    """One plain address (`a,b@x.y` refused), lower-cased; Latin mixed with Cyrillic deceives."""
+
+    def email(self, value: str) -> str:
+        address = value.strip().lower()
+        if not re.fullmatch(r"[^@\s,<>\"]+@[^@\s,<>.]+(\.[^@\s,<>.]+)+", address):
+            raise InvalidValue("Enter a valid e-mail address.")
+        return address
+
+    def deceptive(self, username: str) -> bool:
+        return bool(re.search("[a-z]", username, re.I)) and bool(
+            re.search("[а-яё]", username, re.I)
+        )
 
 
 class FakeMailer:

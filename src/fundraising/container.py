@@ -13,13 +13,17 @@ import dramatiq
 from dependency_injector import containers, providers
 from sqlalchemy import Engine
 
-from fundraising.adapters.cache.memory import MemoryCache, MemoryThrottle
-from fundraising.adapters.cache.redis import RedisCache, RedisThrottle
+from fundraising.adapters.cache.changes import ChangesFile
+from fundraising.adapters.cache.limits import MemoryRateLimiter, RedisRateLimiter
+from fundraising.adapters.cache.memory import MemoryCache
+from fundraising.adapters.cache.redis import RedisCache
 from fundraising.adapters.clock import SystemClock
 from fundraising.adapters.files.images import PillowImages
 from fundraising.adapters.files.local import LocalFileStorage
 from fundraising.adapters.health import Readiness
 from fundraising.adapters.mail.senders import FileMailer, SmtpMailer
+from fundraising.adapters.security.identity import LibraryIdentityRules
+from fundraising.adapters.security.keys import key_from_file
 from fundraising.adapters.security.passwords import Argon2Hasher
 from fundraising.adapters.security.tokens import JwtTokens
 from fundraising.adapters.sql.bulk import SqlBulkLoader
@@ -29,6 +33,7 @@ from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
 from fundraising.adapters.tasks.broker import DramatiqTaskQueue, build_broker
 from fundraising.adapters.tasks.worker import BackgroundWorker, declare_actors
 from fundraising.application.ports.tasks import ProcessCover, SendEmail
+from fundraising.application.throttles import Limit
 from fundraising.application.use_cases.auth import (
     Authenticate,
     GetCurrentUser,
@@ -39,11 +44,11 @@ from fundraising.application.use_cases.auth import (
 )
 from fundraising.application.use_cases.collects import (
     CreateCollect,
-    DeactivateCollect,
     DeleteCollect,
     GetCollect,
     ListCollects,
     ListFeed,
+    ModerateCollect,
     UpdateCollect,
 )
 from fundraising.application.use_cases.covers import Covers, ProcessCoverTask
@@ -53,6 +58,9 @@ from fundraising.application.use_cases.payments import Donate, GetPayment, ListM
 from fundraising.application.use_cases.reconcile import Reconcile
 from fundraising.application.use_cases.seeding import GenerateTestData
 from fundraising.settings import Settings
+
+HOUR_SECONDS = 3600
+DEVELOPMENT_URL = "http://127.0.0.1:8000"  # where `make run` listens
 
 
 def _engine(settings: Settings) -> Iterator[Engine]:
@@ -74,6 +82,20 @@ def _redis_cache(settings: Settings) -> Iterator[RedisCache]:
     cache.close()
 
 
+def _memory_cache(settings: Settings) -> Iterator[MemoryCache]:
+    changes = ChangesFile(settings.cache_changes_file)
+    cache = MemoryCache(changes, ttl_seconds=settings.cache_ttl_seconds)
+    yield cache
+    cache.close()
+
+
+def _redis_limiter(settings: Settings) -> Iterator[RedisRateLimiter]:
+    assert settings.redis_url is not None
+    limiter = RedisRateLimiter(settings.redis_url)
+    yield limiter
+    limiter.close()
+
+
 def _backend(settings: Settings) -> str:
     return "redis" if settings.redis_url else "memory"
 
@@ -82,8 +104,15 @@ def _mail_transport(settings: Settings) -> str:
     return "smtp" if settings.smtp_url else "files"
 
 
+def _signing_key(settings: Settings) -> str:
+    """The configured key, else this installation's own random one under `var/`."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    return key_from_file(settings.secret_key_file)
+
+
 def collect_link(settings: Settings) -> Callable[[int], str]:
-    base = settings.public_url.rstrip("/")
+    base = settings.public_url or DEVELOPMENT_URL
     return lambda collect_id: f"{base}/api/v1/collects/{collect_id}/"
 
 
@@ -102,22 +131,22 @@ class Container(containers.DeclarativeContainer):
     cache = providers.Selector(
         providers.Callable(_backend, settings),
         redis=providers.Resource(_redis_cache, settings),
-        memory=providers.Singleton(MemoryCache, ttl_seconds=settings.provided.cache_ttl_seconds),
+        memory=providers.Resource(_memory_cache, settings),
     )
-    throttle = providers.Selector(
+    limiter = providers.Selector(
         providers.Callable(_backend, settings),
-        redis=providers.Singleton(
-            RedisThrottle,
-            settings.provided.redis_url,
-            limit=settings.provided.login_max_failures,
-            window_seconds=settings.provided.login_window_seconds,
-        ),
-        memory=providers.Singleton(
-            MemoryThrottle,
-            limit=settings.provided.login_max_failures,
-            window_seconds=settings.provided.login_window_seconds,
-        ),
+        redis=providers.Resource(_redis_limiter, settings),
+        memory=providers.Singleton(MemoryRateLimiter),
     )
+    login_limit = providers.Factory(
+        Limit,
+        settings.provided.login_max_failures,
+        settings.provided.login_window_seconds,
+    )
+    registration_limit = providers.Factory(
+        Limit, settings.provided.registrations_per_hour, HOUR_SECONDS
+    )
+    identity = providers.Singleton(LibraryIdentityRules)
     storage = providers.Singleton(LocalFileStorage, settings.provided.media_dir)
     images = providers.Singleton(PillowImages)
     covers = providers.Singleton(Covers, storage, images)
@@ -126,9 +155,10 @@ class Container(containers.DeclarativeContainer):
         time_cost=settings.provided.argon2_time_cost,
         memory_kib=settings.provided.argon2_memory_kib,
     )
+    signing_key = providers.Singleton(_signing_key, settings)
     tokens = providers.Singleton(
         JwtTokens,
-        secret=settings.provided.secret_key.get_secret_value.call(),
+        secret=signing_key,
         clock=clock,
         access_lifetime=providers.Factory(
             timedelta, minutes=settings.provided.access_token_minutes
@@ -145,8 +175,10 @@ class Container(containers.DeclarativeContainer):
         ),
     )
 
-    register_user = providers.Singleton(RegisterUser, uow.provider, hasher, clock)
-    log_in = providers.Singleton(LogIn, uow.provider, hasher, tokens, throttle)
+    register_user = providers.Singleton(
+        RegisterUser, uow.provider, hasher, identity, limiter, registration_limit, clock
+    )
+    log_in = providers.Singleton(LogIn, uow.provider, hasher, tokens, limiter, login_limit)
     refresh_access = providers.Singleton(RefreshAccess, uow.provider, tokens)
     verify_token = providers.Singleton(VerifyToken, tokens)
     authenticate = providers.Singleton(Authenticate, tokens)
@@ -157,7 +189,7 @@ class Container(containers.DeclarativeContainer):
         UpdateCollect, uow.provider, collect_queries, covers, cache, clock
     )
     delete_collect = providers.Singleton(DeleteCollect, uow.provider, covers, cache)
-    deactivate_collect = providers.Singleton(DeactivateCollect, uow.provider, cache, clock)
+    moderate_collect = providers.Singleton(ModerateCollect, uow.provider, cache, clock)
     get_collect = providers.Singleton(GetCollect, collect_queries)
     list_collects = providers.Singleton(ListCollects, collect_queries)
     list_feed = providers.Singleton(ListFeed, collect_queries)
@@ -167,7 +199,7 @@ class Container(containers.DeclarativeContainer):
     my_payments = providers.Singleton(ListMyPayments, payment_queries)
     reconcile = providers.Singleton(Reconcile, totals_audit, cache)
     generate_test_data = providers.Singleton(
-        GenerateTestData, providers.Singleton(SqlBulkLoader, engine), hasher, clock
+        GenerateTestData, providers.Singleton(SqlBulkLoader, engine), hasher, cache, clock
     )
 
     process_cover = providers.Singleton(

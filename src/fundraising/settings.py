@@ -1,16 +1,17 @@
 """Settings from `FUNDRAISING_*` environment variables and a `.env` file.
 
 Layered: built-in defaults, then the profile chosen by `FUNDRAISING_ENV` (development,
-production or test), then the environment and `.env`. Production refuses to start with the
-default secret key, with debug on, or without an explicit database URL.
+production or test), then the environment and `.env`. Production refuses to start without a
+secret key or a public URL, with debug on, or without an explicit database URL.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -18,7 +19,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-DEFAULT_SECRET_KEY = "insecure-development-key-change-me-in-production"
+MIN_SECRET_BYTES = 32  # PyJWT's minimum for HS256: the length of its digest
 Profile = Literal["development", "production", "test"]
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -56,8 +57,9 @@ class Settings(BaseSettings):
 
     env: Profile = "development"
     debug: bool = False
-    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
-    public_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = Path("var/secret_key")
+    public_url: str | None = None
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 
@@ -68,6 +70,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     cache_enabled: bool = True
     cache_ttl_seconds: int = 300
+    cache_changes_file: Path = Path("var/cache-changes")
 
     broker_url: str | None = None
     worker_threads: int = 2
@@ -87,6 +90,9 @@ class Settings(BaseSettings):
     refresh_token_days: int = 7
     login_max_failures: int = 10
     login_window_seconds: int = 300
+    registrations_per_hour: int = 20
+    trusted_proxies: str = ""
+    cors_origins: str = ""
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19_456
 
@@ -107,15 +113,72 @@ class Settings(BaseSettings):
             _ProfileDefaults(settings_cls),
         )
 
+    @field_validator("redis_url", "broker_url")
+    @classmethod
+    def _redis_scheme(cls, url: str | None, info: ValidationInfo) -> str | None:
+        """Other schemes would fail only once a request needs Redis, or worse, half work."""
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            variable = f"FUNDRAISING_{info.field_name}".upper()
+            raise ValueError(f"{variable} must be a redis://, rediss:// or unix:// URL")
+        return url
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        """Comma-separated addresses or networks (`10.0.0.0/8, 192.0.2.7`), checked here:
+        uvicorn would take a typo for a host name and trust nobody."""
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        try:
+            return ",".join(str(ipaddress.ip_network(entry, strict=False)) for entry in entries)
+        except ValueError as error:
+            raise ValueError(f"FUNDRAISING_TRUSTED_PROXIES: {error}") from None
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        """Comma-separated origins, each `scheme://host[:port]` (no path), or `*`."""
+        origins = [entry.strip().rstrip("/") for entry in value.split(",") if entry.strip()]
+        for origin in origins:
+            scheme, _, rest = origin.partition("://")
+            if origin != "*" and (scheme not in ("http", "https") or not rest or "/" in rest):
+                raise ValueError(f"FUNDRAISING_CORS_ORIGINS: {origin!r} is not an origin")
+        return ",".join(origins)
+
+    @property
+    def origins(self) -> list[str]:
+        return self.cors_origins.split(",") if self.cors_origins else []
+
+    @property
+    def proxies(self) -> list[str]:
+        """The networks whose X-Forwarded-For is believed (none by default)."""
+        return self.trusted_proxies.split(",") if self.trusted_proxies else []
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and len(key.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"FUNDRAISING_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
+        return key
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute(cls, url: str | None) -> str | None:
+        if url and url.partition("://")[0] not in ("http", "https"):
+            raise ValueError("FUNDRAISING_PUBLIC_URL must be an http:// or https:// URL")
+        return url.rstrip("/") if url else None
+
     @model_validator(mode="after")
     def _safe_for_production(self) -> Settings:
         if self.env != "production":
             return self
         problems = []
-        if self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY:
-            problems.append("set FUNDRAISING_SECRET_KEY to a long random value")
-        if len(self.secret_key.get_secret_value()) < 32:
-            problems.append("FUNDRAISING_SECRET_KEY must be at least 32 characters")
+        if self.secret_key is None:
+            problems.append(
+                f"set FUNDRAISING_SECRET_KEY to a random value of at least {MIN_SECRET_BYTES} "
+                "bytes, the same on every host"
+            )
+        if self.public_url is None:
+            problems.append("set FUNDRAISING_PUBLIC_URL (e.g. https://fundraising.example.com)")
         if self.debug:
             problems.append("unset FUNDRAISING_DEBUG (debug is never on in production)")
         if "database_url" not in self.model_fields_set:

@@ -91,6 +91,11 @@ class Running:
             )
         return Result(self.args, self._process.returncode, stdout, stderr)
 
+    def stop(self) -> Result:
+        """SIGTERM to its process group (a long-running command), then its result."""
+        os.killpg(self._process.pid, signal.SIGTERM)
+        return self.wait()
+
 
 class Cli:
     """The console script against one database, with the test profile."""
@@ -105,6 +110,7 @@ class Cli:
             FUNDRAISING_DATABASE_URL=database_url,
             FUNDRAISING_MEDIA_DIR=str(directory / "media"),
             FUNDRAISING_MAIL_DIR=str(directory / "mail"),
+            FUNDRAISING_CACHE_CHANGES_FILE=str(directory / "cache-changes"),
         )
         self._apply(env)
 
@@ -149,6 +155,7 @@ class Cli:
             database_url=self.database_url,
             media_dir=self.directory / "media",
             mail_dir=self.directory / "mail",
+            cache_changes_file=self.directory / "cache-changes",
         )
 
 

@@ -55,16 +55,7 @@ def settings(request: pytest.FixtureRequest, e2e_database: str, tmp_path: Path) 
     """The test profile; `@pytest.mark.settings(cache_enabled=False)` changes single fields."""
     marker = request.node.get_closest_marker("settings")
     overrides = marker.kwargs if marker else {}
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        env="test",
-        database_url=e2e_database,
-        media_dir=tmp_path / "media",
-        mail_dir=tmp_path / "mail",
-        public_url="http://testserver.local",
-        auto_migrate=False,  # migrated once per session above
-        **overrides,
-    )
+    return e2e_settings(e2e_database, tmp_path, **overrides)
 
 
 @pytest.fixture
@@ -309,8 +300,10 @@ def e2e_settings(database_url: str, root: Path, **overrides: Any) -> Settings:
         database_url=database_url,
         media_dir=root / "media",
         mail_dir=root / "mail",
+        cache_changes_file=root / "cache-changes",
+        secret_key_file=root / "secret_key",
         public_url="http://testserver.local",
-        auto_migrate=False,
+        auto_migrate=False,  # migrated once per session
         **overrides,
     )
 

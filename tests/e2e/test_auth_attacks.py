@@ -193,7 +193,7 @@ def victim(client: TestClient[Any], make_account: MakeAccount, container: Contai
     empty = create_collect(client, account, title="empty")
     payment = donate(client, account, paid, "10")
     assert payment.status_code == 201, payment.text
-    secret = container.settings().secret_key.get_secret_value()
+    secret = container.signing_key()
     return Victim(account, paid, empty, int(payment.json()["id"]), secret)
 
 

@@ -4,8 +4,10 @@ no leak between users, and no SQL on a hit."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from sqlalchemy import event
 
 from fundraising.container import Container
 from tests.e2e.conftest import Account, create_collect, donate, image_bytes, wait_for
+from tests.fakes import FixedClock
 
 MakeAccount = Callable[..., Account]
 COLLECTS = "/api/v1/collects/"
@@ -266,3 +269,52 @@ def test_errors_are_not_cached(client: TestClient[Any], make_account: MakeAccoun
         assert first.status_code == second.status_code
         assert first.status_code in (400, 404)
         assert second.headers.get("x-cache") != "HIT"
+
+
+def test_unknown_query_parameters_change_nothing_and_make_no_entry(
+    client: TestClient[Any], make_account: MakeAccount
+) -> None:
+    """Each unknown parameter used to make an entry of its own (up to ~2 MB each, for 300 s)."""
+    account = make_account()
+    collect_id = create_collect(client, account)
+    create_collect(client, account)
+    for path in paths(collect_id):
+        sep = "&" if "?" in path else "?"
+        first = client.get(f"{path}{sep}page_size=1&junk=1", headers=account.headers)
+        other = client.get(f"{path}{sep}page_size=1&junk=2&x={'y' * 1000}", headers=account.headers)
+        assert (first.headers["x-cache"], other.headers["x-cache"]) == ("MISS", "HIT"), path
+        assert other.content == first.content
+        assert "junk" not in first.text, "links repeat only what the list knows"
+
+
+def test_a_search_longer_than_a_title_is_a_400(
+    client: TestClient[Any], make_account: MakeAccount
+) -> None:
+    account = make_account()
+    found = client.get(COLLECTS, params={"search": "я" * 255}, headers=account.headers)
+    assert found.status_code == 200
+    refused = client.get(COLLECTS, params={"search": "я" * 256}, headers=account.headers)
+    assert refused.status_code == 400
+    assert [e["field"] for e in refused.json()["errors"]] == ["search"]
+
+
+def test_a_cached_collect_never_shows_open_after_its_end(
+    client: TestClient[Any], make_account: MakeAccount, clock: FixedClock
+) -> None:
+    """`ended` comes with the clock, not with a write: an entry lives no longer than that."""
+    account = make_account()
+    ends = clock.now() + timedelta(seconds=1)
+    collect_id = create_collect(client, account, end_date=ends.isoformat())
+    detail = f"{COLLECTS}{collect_id}/"
+    listing = f"{COLLECTS}?author=me"
+    for path in (detail, listing):
+        assert client.get(path, headers=account.headers).headers["x-cache"] == "MISS"
+        assert client.get(path, headers=account.headers).headers["x-cache"] == "HIT"
+
+    time.sleep(1.2)  # the entries' lifetime, in real time
+    clock.advance(seconds=2)
+
+    after = client.get(detail, headers=account.headers)
+    assert (after.headers["x-cache"], after.json()["status"]) == ("MISS", "ended")
+    listed = client.get(listing, headers=account.headers).json()["results"]
+    assert [item["status"] for item in listed if item["id"] == collect_id] == ["ended"]

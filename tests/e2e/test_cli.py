@@ -348,6 +348,31 @@ def test_deactivate_collect(database_url: str, tmp_path: Path) -> None:
     assert after == {**before, target: False}
 
 
+def test_block_and_unblock_collect(database_url: str, tmp_path: Path) -> None:
+    cli = Cli(work_dir(tmp_path), database_url)
+    generate(cli.settings(), collects=2)
+    with database(database_url) as db:
+        target = min(row[0] for row in db.rows("SELECT id FROM collects"))
+    blocked, unknown = together(
+        cli.start("block-collect", str(target), "--reason", "Сбор на чужую карту"),
+        cli.start("unblock-collect", "999999"),
+    )
+    assert f"collect {target} blocked" in assert_ok(blocked).stdout
+    assert_one_line_failure(unknown, "no collect")
+    with database(database_url) as db:
+        [(blocked_at, reason)] = db.rows(
+            "SELECT blocked_at, block_reason FROM collects WHERE id = :id", id=target
+        )
+        assert blocked_at is not None and reason == "Сбор на чужую карту"
+        assert db.scalar("SELECT COUNT(*) FROM collects WHERE blocked_at IS NOT NULL") == 1
+
+    assert (
+        f"collect {target} unblocked" in assert_ok(cli.run("unblock-collect", str(target))).stdout
+    )
+    with database(database_url) as db:
+        assert db.scalar("SELECT COUNT(*) FROM collects WHERE blocked_at IS NOT NULL") == 0
+
+
 def _corrupt_one_collect(url: str) -> tuple[int, tuple[int, int, int], tuple[int, int, int]]:
     """Add 123.45 and 3 donations to the busiest collect's counters: (id, stored, actual)."""
     with database(url) as db:
@@ -480,10 +505,17 @@ def test_a_usage_error_names_the_parameter(
 
 def test_production_refuses_unsafe_settings_without_showing_the_secret(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'production.sqlite3'}"
-    cli = Cli(work_dir(tmp_path), url).with_env(FUNDRAISING_ENV="production")
+    cli = Cli(work_dir(tmp_path), url).with_env(
+        FUNDRAISING_ENV="production", FUNDRAISING_PUBLIC_URL="https://fundraising.example"
+    )
     short = "short-secret-123"
     cases = {
         "no secret key": (cli, (), ["FUNDRAISING_SECRET_KEY"]),
+        "no public url": (
+            cli.with_env(FUNDRAISING_SECRET_KEY=LONG_SECRET, FUNDRAISING_PUBLIC_URL=None),
+            (),
+            ["FUNDRAISING_PUBLIC_URL"],
+        ),
         "a short secret key, even with --debug": (
             cli.with_env(FUNDRAISING_SECRET_KEY=short),
             ("--debug",),
@@ -522,6 +554,20 @@ def test_production_refuses_unsafe_settings_without_showing_the_secret(tmp_path:
     assert LONG_SECRET not in allowed.output
 
 
+def test_a_setting_of_the_wrong_type_is_named(sqlite_url: str, tmp_path: Path) -> None:
+    cli = Cli(work_dir(tmp_path), sqlite_url, FUNDRAISING_DATABASE_POOL_SIZE="many")
+    line = assert_one_line_failure(cli.run("check"), "FUNDRAISING_DATABASE_POOL_SIZE", "integer")
+    assert "Value error" not in line
+
+
+def test_a_short_secret_key_is_refused_in_every_profile(sqlite_url: str, tmp_path: Path) -> None:
+    """PyJWT's minimum for HS256 is 32 bytes; a shorter key is not a development convenience."""
+    cli = Cli(work_dir(tmp_path), sqlite_url, FUNDRAISING_SECRET_KEY="x" * 31)
+    for profile in ("development", "test"):
+        result = cli.with_env(FUNDRAISING_ENV=profile).run("check")
+        assert_one_line_failure(result, "FUNDRAISING_SECRET_KEY", "32")
+
+
 # --- long-running processes ---------------------------------------------------------------------
 
 
@@ -540,6 +586,28 @@ def test_worker_and_several_server_workers_need_a_broker(sqlite_url: str, tmp_pa
     assert_one_line_failure(worker, "FUNDRAISING_BROKER_URL")
     assert_one_line_failure(server, "FUNDRAISING_BROKER_URL", "workers")
     assert not _listening(port), "no server was left running"
+
+
+def test_several_server_workers_need_redis_even_with_a_broker(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """Each process would keep a cache of its own: one served stale answers after another's
+    write (2 of 12 reads after a PATCH)."""
+    cli = Cli(work_dir(tmp_path), sqlite_url, FUNDRAISING_BROKER_URL=redis_url(15))
+    port = free_port()
+    (server,) = together(cli.start("serve", "--workers", "2", "--port", str(port)))
+    assert_one_line_failure(server, "FUNDRAISING_REDIS_URL", "workers")
+    assert not _listening(port), "no server was left running"
+
+
+def test_untrusted_proxy_settings_are_refused_naming_the_variable(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    cli = Cli(work_dir(tmp_path), sqlite_url, FUNDRAISING_TRUSTED_PROXIES="10.0.0.0/8, prox")
+    port = free_port()
+    (server,) = together(cli.start("serve", "--port", str(port)))
+    assert_one_line_failure(server, "FUNDRAISING_TRUSTED_PROXIES")
+    assert not _listening(port)
 
 
 def test_worker_supervisor_fails_when_its_workers_fail(sqlite_url: str, tmp_path: Path) -> None:

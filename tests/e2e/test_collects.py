@@ -48,6 +48,7 @@ LIST_FIELDS = {
     "start_date",
     "end_date",
     "is_active",
+    "status",
     "created_by",
     "author_name",
     "cover_url",
@@ -104,6 +105,7 @@ def test_create_answers_201_with_the_detail_and_a_location(
     assert detail["progress"] is None
     assert detail["end_date"] is None
     assert detail["is_active"] is True
+    assert detail["status"] == "open"
     assert detail["created_by"] == author.id
     assert detail["author_name"] == "Иван Петров"
     assert (detail["cover_status"], detail["cover_url"]) == ("none", None)

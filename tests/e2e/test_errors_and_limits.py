@@ -11,7 +11,7 @@ from typing import Any
 from litestar.testing import TestClient
 from PIL import Image
 
-from fundraising.settings import Settings
+from fundraising.container import Container
 from tests.e2e.conftest import (
     PROBLEM_JSON,
     Account,
@@ -107,10 +107,10 @@ def test_validation_errors_name_their_fields(
 
 
 def test_no_error_leaks_a_trace_sql_or_secret(
-    client: TestClient[Any], make_account: MakeAccount, settings: Settings
+    client: TestClient[Any], make_account: MakeAccount, container: Container
 ) -> None:
     account = make_account()
-    secret = settings.secret_key.get_secret_value()
+    secret = container.signing_key()
     for response in error_responses(client, account, make_account()):
         assert not LEAKS.search(response.text), response.text
         assert secret not in response.text

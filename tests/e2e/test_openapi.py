@@ -45,7 +45,7 @@ CONTRACT: list[tuple[str, str, bool, set[int]]] = [
 
 COLLECT_FIELDS = {
     "id", "title", "occasion", "description", "goal_amount", "collected_amount",
-    "donors_count", "donations_count", "progress", "start_date", "end_date", "is_active",
+    "donors_count", "donations_count", "progress", "start_date", "end_date", "is_active", "status",
     "created_by", "author_name", "cover_url", "cover_status", "created_at", "updated_at",
 }  # fmt: skip
 FEED_FIELDS = {"amount", "payment_date", "donor_name"}
@@ -123,6 +123,7 @@ def doc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         database_url=f"sqlite:///{root / 'fundraising.sqlite3'}",
         media_dir=root / "media",
         mail_dir=root / "mail",
+        cache_changes_file=root / "cache-changes",
     )
     with TestClient(create_app(Container(settings=settings))) as client:
         response = client.get("/docs/openapi.json")

@@ -120,6 +120,7 @@ def _settings(root: Path) -> Settings:
         database_url=f"sqlite:///{root / 'fundraising.sqlite3'}",
         media_dir=root / "media",
         mail_dir=root / "mail",
+        cache_changes_file=root / "cache-changes",
     )
 
 

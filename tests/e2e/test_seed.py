@@ -155,6 +155,35 @@ def test_on_a_database_without_schema_the_error_says_to_migrate(tmp_path: Path) 
     assert_one_line_failure(result, "db upgrade")
 
 
+def test_production_refuses_unless_forced_with_a_password_of_its_own(tmp_path: Path) -> None:
+    """Seeded users share one password: a known one must never reach a production database."""
+    with _migrated_sqlite(tmp_path / "db.sqlite3") as url:
+        cli = cli_for(tmp_path, url).with_env(
+            FUNDRAISING_ENV="production",
+            FUNDRAISING_SECRET_KEY="a-production-secret-of-at-least-32-bytes",
+            FUNDRAISING_PUBLIC_URL="https://fundraising.example",
+        )
+        refused = together(
+            cli.start("generate-test-data", *SMALL),
+            cli.start("generate-test-data", "--force", *SMALL),
+            cli.start("generate-test-data", "--password", "chosen-for-this-run", *SMALL),
+        )
+        for result in refused:
+            assert_one_line_failure(result, "production", "--force", "--password")
+        with database(url) as db:
+            assert db.count("users") == 0
+
+        assert_ok(
+            cli.run("generate-test-data", "--force", "--password", "chosen-for-this-run", *SMALL)
+        )
+        with database(url) as db:
+            names = [row.username for row in db.rows("SELECT username FROM users")]
+    assert len(names) == 10
+    settings = cli.settings()
+    assert who_cannot_log_in(settings, names, "chosen-for-this-run") == []
+    assert who_cannot_log_in(settings, names[:3], "testpassword") == names[:3]
+
+
 # --- realism ------------------------------------------------------------------------------------
 
 

@@ -71,8 +71,9 @@ def _command() -> list[str]:
 
 
 @contextmanager
-def serving(root: Path) -> Iterator[Served]:
-    """`fundraising serve` over a SQLite file under `root`, until /health/live answers."""
+def serving(root: Path, **env: str) -> Iterator[Served]:
+    """`fundraising serve` over a SQLite file under `root` (and `env` on top), until
+    /health/live answers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     environment = {
@@ -85,6 +86,7 @@ def serving(root: Path) -> Iterator[Served]:
         FUNDRAISING_MAIL_DIR=str(root / "mail"),
         FUNDRAISING_PUBLIC_URL=url,
     )
+    environment.update(env)
     with (root / "serve.log").open("wb") as log:
         process = subprocess.Popen(
             [*_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -211,9 +213,7 @@ def test_a_donation_over_a_real_socket(served: Served) -> None:
 
 
 def test_sigterm_stops_an_idle_server_promptly(served: Served) -> None:
-    started = time.monotonic()
-    served.stop()
-    assert time.monotonic() - started < STOP_SECONDS
+    served.stop()  # fails unless it exits cleanly within STOP_SECONDS
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{served.url}/health/live", timeout=1)
 

@@ -1,5 +1,6 @@
 """Services the adapter tests start themselves: a redis-server of their own on a free port (to
-stop, hang and restart), an SMTP server that keeps what it receives, and waiting helpers."""
+stop, hang and restart; with a password, a unix socket, a TLS port if asked), an SMTP server
+that keeps what it receives, and waiting helpers."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from contextlib import ExitStack, contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, TypeVar, cast
+from urllib.parse import quote
 
 import pytest
 import redis
+import trustme
 from aiosmtpd.controller import Controller
 
 from tests.services import REQUIRED, redis_url
@@ -96,17 +99,59 @@ def redis_server_binary() -> str:
 
 class RedisServer:
     """A redis-server process of the test's own, on a fixed free port, that can go away and
-    come back on the same port (with its data when stopped with `save=True`)."""
+    come back on the same port (with its data when stopped with `save=True`).
 
-    def __init__(self, directory: Path) -> None:
+    Optionally it asks for a `password`, listens on a unix socket as well, and on a TLS port
+    with a certificate for "localhost" from a CA of its own (`ca_file`, trusted by nobody else).
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        password: str | None = None,
+        unix_socket: bool = False,
+        tls: bool = False,
+    ) -> None:
         self._binary = redis_server_binary()
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
+        self._auth = f":{quote(password, safe='')}@" if password else ""
+        self._options = {"requirepass": password} if password else {}
+        self.socket = directory / "redis.sock"
+        if unix_socket:
+            self._options |= {"unixsocket": str(self.socket), "unixsocketperm": "700"}
+        self.tls_port = free_port() if tls else None
+        self.ca_file = directory / "ca.pem"
+        if tls:
+            self._options |= self._tls_options()
         self._process: subprocess.Popen[bytes] | None = None
 
+    def _tls_options(self) -> dict[str, str]:
+        ca = trustme.CA()
+        ca.cert_pem.write_to_path(str(self.ca_file))
+        leaf = ca.issue_cert("localhost")
+        leaf.private_key_pem.write_to_path(str(self.directory / "key.pem"))
+        leaf.cert_chain_pems[0].write_to_path(str(self.directory / "cert.pem"))
+        return {
+            "tls-port": str(self.tls_port),
+            "tls-cert-file": str(self.directory / "cert.pem"),
+            "tls-key-file": str(self.directory / "key.pem"),
+            "tls-ca-cert-file": str(self.ca_file),
+            "tls-auth-clients": "no",
+        }
+
     def url(self, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
+        return f"redis://{self._auth}127.0.0.1:{self.port}/{db}"
+
+    def unix_url(self, db: int = 0) -> str:
+        return f"unix://{self._auth}{self.socket}?db={db}"
+
+    def tls_url(self, db: int = 0, *, host: str = "localhost", trust: bool = True) -> str:
+        """rediss:// to the TLS port; trusting the server's CA (`ssl_ca_certs`) when `trust`."""
+        query = f"?ssl_ca_certs={quote(str(self.ca_file))}" if trust else ""
+        return f"rediss://{self._auth}{host}:{self.tls_port}/{db}{query}"
 
     def client(self, db: int = 0) -> redis.Redis:
         return redis.Redis.from_url(self.url(db), socket_timeout=5)
@@ -127,6 +172,7 @@ class RedisServer:
             "dbfilename": "dump.rdb",
             "loglevel": "warning",
             "logfile": str(self.directory / "redis.log"),
+            **self._options,
         }
         command = [self._binary]
         for name, value in options.items():
@@ -179,6 +225,19 @@ class RedisServer:
 def redis_server_fixture(tmp_path: Path) -> Iterator[RedisServer]:
     """A running redis-server of this test's own; killed at the end whatever state it is in."""
     server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(name="secured_redis")
+def secured_redis_fixture(tmp_path: Path) -> Iterator[RedisServer]:
+    """A running redis-server that wants a password, on TCP, a unix socket and a TLS port."""
+    server = RedisServer(
+        tmp_path / "secured-redis", password="s3cret:pass", unix_socket=True, tls=True
+    )
     server.start()
     try:
         yield server

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 from email.message import EmailMessage
 from pathlib import Path
 from typing import cast
@@ -162,6 +163,18 @@ def test_smtp_delivers_both_parts_to_the_recipient(smtp_sink: SmtpSink) -> None:
     assert f"Вы перевели {rub('1 250,50')}" in text
     assert rub("1 250,50") in html
     assert URL in text
+
+
+def test_delivery_logs_no_address_in_full(
+    smtp_sink: SmtpSink, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="fundraising.adapters.mail")
+    SmtpMailer(smtp_sink.url, sender=SENDER).send(notification(EmailKind.COLLECT_CREATED))
+    FileMailer(tmp_path, sender=SENDER).send(notification(EmailKind.COLLECT_CREATED))
+
+    assert len(caplog.records) == 2
+    assert all("ivan@example.com" not in record.getMessage() for record in caplog.records)
+    assert all("i***@example.com" in record.getMessage() for record in caplog.records)
 
 
 def test_smtp_down_raises_so_that_the_task_is_retried() -> None:

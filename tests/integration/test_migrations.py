@@ -60,7 +60,7 @@ def _works(url: str) -> bool:
             uow.users.add(user)
             uow.commit()
         with SqlUnitOfWork(engine, FakeTaskQueue(), FixedClock(NOW)) as uow:
-            return uow.users.by_username("probe") is not None
+            return uow.users.by_login("probe") is not None
     finally:
         engine.dispose()
 
@@ -73,7 +73,6 @@ def test_upgrade_builds_the_schema_on_an_empty_database(empty_url: str):
     migrate.upgrade(empty_url)
 
     assert _tables(empty_url) == TABLES | {VERSION_TABLE}
-    assert migrate.head() == "0001"
     assert _current(empty_url) == migrate.head()
     assert migrate.is_current(empty_url) is True
     assert _works(empty_url)
@@ -183,7 +182,8 @@ def test_mysql_columns_keep_microseconds_and_compare_ids_byte_for_byte(mysql_eng
                 text(
                     "SELECT concat(table_name, '.', column_name), collation_name "
                     "FROM information_schema.columns WHERE table_schema = :schema "
-                    "AND column_name IN ('username', 'email', 'transaction_id', 'title')"
+                    "AND column_name IN "
+                    "('username', 'username_key', 'email', 'transaction_id', 'title')"
                 ),
                 {"schema": schema},
             ).all()
@@ -201,9 +201,10 @@ def test_mysql_columns_keep_microseconds_and_compare_ids_byte_for_byte(mysql_eng
     }
     assert {precision for _, _, precision in precisions} == {6}
     assert collations == {
-        "users.username": "utf8mb4_bin",
+        "users.username": "utf8mb4_nopad_bin",
+        "users.username_key": "utf8mb4_nopad_bin",
         "users.email": "utf8mb4_unicode_ci",
-        "payments.transaction_id": "utf8mb4_bin",
+        "payments.transaction_id": "utf8mb4_nopad_bin",
         "collects.title": "utf8mb4_unicode_ci",
     }
     assert engines == [("InnoDB",)]
@@ -227,5 +228,95 @@ def test_the_schema_has_the_keys_the_donation_path_and_the_feeds_rely_on(migrate
     assert any(columns[:2] == ("collect_id", "status") for columns in payment_indexes)
     assert any(columns[0] == "payer_id" for columns in payment_indexes)
     assert ("transaction_id",) in unique_payments
-    assert {("username",), ("email",)} <= unique_users
+    assert {("username",), ("username_key",), ("email",)} <= unique_users
     assert payer_key["options"].get("ondelete", "").upper() == "SET NULL"
+
+
+# --- data: what each revision does to the rows already there ------------------------------------
+
+
+def _insert_users(url: str, names: list[str]) -> None:
+    engine = build_engine(url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            for number, name in enumerate(names):
+                connection.execute(
+                    text(
+                        "INSERT INTO users (username, email, password_hash, first_name, "
+                        "last_name, is_active, date_joined) "
+                        "VALUES (:name, :email, 'hash', '', '', 1, '2026-01-01 00:00:00')"
+                    ),
+                    {"name": name, "email": f"user{number}@example.com"},
+                )
+    finally:
+        engine.dispose()
+
+
+def _select(url: str, query: str) -> list[tuple[Any, ...]]:
+    engine = build_engine(url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(query))]
+    finally:
+        engine.dispose()
+
+
+def test_0002_keys_existing_usernames_and_keeps_every_account(empty_url: str):
+    """Accounts registered before folding may collide: the oldest keeps the key, the others
+    get one no new username can take, and every one of them stays."""
+    migrate.upgrade(empty_url, "0001")
+    _insert_users(empty_url, ["alice", "Alice", "ａｌｉｃｅ", "Bob"])
+
+    migrate.upgrade(empty_url, "0002")
+
+    keyed = _select(empty_url, "SELECT id, username, username_key FROM users ORDER BY id")
+    assert keyed == [
+        (1, "alice", "alice"),
+        (2, "Alice", "alice#2"),
+        (3, "ａｌｉｃｅ", "alice#3"),
+        (4, "Bob", "bob"),
+    ]
+
+    migrate.downgrade(empty_url, "0001")
+
+    kept = _select(empty_url, "SELECT id, username FROM users ORDER BY id")
+    assert kept == [(1, "alice"), (2, "Alice"), (3, "ａｌｉｃｅ"), (4, "Bob")]
+
+
+def test_every_revision_keeps_the_rows_on_the_way_up_and_down(empty_url: str):
+    """A database filled at the first revision, upgraded to head and back: nothing is lost."""
+    migrate.upgrade(empty_url, "0001")
+    _insert_users(empty_url, ["author", "donor"])
+    engine = build_engine(empty_url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO collects (author_id, title, occasion, description, "
+                    "collected_kopecks, donations_count, donors_count, start_date, is_active, "
+                    "cover_status, created_at, updated_at) VALUES (1, 'Подарок', 'birthday', "
+                    "'', 15000, 1, 1, '2026-01-01', 1, 'none', '2026-01-01', '2026-01-01')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO payments (collect_id, payer_id, amount_kopecks, status, "
+                    "transaction_id, payment_date, is_anonymous) "
+                    "VALUES (1, 2, 15000, 'completed', 'sber_1', '2026-01-02', 0)"
+                )
+            )
+    finally:
+        engine.dispose()
+    counts = "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM collects), " + (
+        "(SELECT COUNT(*) FROM payments), (SELECT SUM(amount_kopecks) FROM payments)"
+    )
+
+    migrate.upgrade(empty_url)
+    at_head = _select(empty_url, counts)
+    migrate.downgrade(empty_url, "0001")
+    back = _select(empty_url, counts)
+
+    assert at_head == back == [(2, 1, 1, 15000)]
+    assert _select(empty_url, "SELECT title, collected_kopecks FROM collects") == [
+        ("Подарок", 15000)
+    ]

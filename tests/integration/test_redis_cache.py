@@ -1,19 +1,21 @@
-"""The read cache and the login throttle against real Redis, side by side with the in-memory
-adapters that must behave alike; and Redis going away, hanging and coming back."""
+"""The read cache against real Redis, side by side with the in-memory adapter that must behave
+alike; and Redis going away, hanging and coming back."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from fundraising.adapters.cache.base import LISTS, Entry, Lookup, collect_scope, etag_of
-from fundraising.adapters.cache.memory import MemoryCache, MemoryThrottle
-from fundraising.adapters.cache.redis import RedisCache, RedisThrottle
+from fundraising.adapters.cache.changes import ChangesFile
+from fundraising.adapters.cache.limits import RedisRateLimiter
+from fundraising.adapters.cache.memory import MemoryCache
+from fundraising.adapters.cache.redis import RedisCache
 from tests.integration.fixtures_services import (
     RedisServer,
     SharedRedis,
@@ -27,7 +29,6 @@ T = TypeVar("T")
 Run = Callable[[Coroutine[Any, Any, T]], T]
 Cache = MemoryCache | RedisCache
 CACHE_DB = 11
-THROTTLE_DB = 15
 
 
 def entry(text: str) -> Entry:
@@ -46,10 +47,12 @@ def run_fixture() -> Iterator[Run[Any]]:
     name="read_cache", params=["memory", pytest.param("redis", marks=pytest.mark.redis)]
 )
 def read_cache_fixture(
-    request: pytest.FixtureRequest, shared_redis: SharedRedis
+    request: pytest.FixtureRequest, shared_redis: SharedRedis, tmp_path: Path
 ) -> Iterator[Cache]:
     if request.param == "memory":
-        yield MemoryCache()
+        memory = MemoryCache(ChangesFile(tmp_path / "cache-changes"))
+        yield memory
+        memory.close()
         return
     cache = RedisCache(shared_redis(CACHE_DB))
     yield cache
@@ -187,13 +190,11 @@ def test_a_lookup_is_one_round_trip(redis_server: RedisServer, run: Run[Any]) ->
 # --- Redis unreachable, hung, and back --------------------------------------------------
 
 
-def test_a_closed_port_means_bypass_quickly_and_bumps_do_not_raise(run: Run[Any]) -> None:
+def test_a_closed_port_means_bypass_and_bumps_do_not_raise(run: Run[Any]) -> None:
     cache = RedisCache(f"redis://127.0.0.1:{free_port()}/0")
     try:
         for _ in range(3):
-            started = time.monotonic()
             found = run(cache.lookup(collect_scope(1), "detail"))
-            assert time.monotonic() - started < 1.0
             assert found.bypassed
             assert found.entry is None
         cache.collect_changed(1)
@@ -202,25 +203,22 @@ def test_a_closed_port_means_bypass_quickly_and_bumps_do_not_raise(run: Run[Any]
         cache.close()
 
 
-def test_a_hung_redis_costs_a_bounded_wait(redis_server: RedisServer, run: Run[Any]) -> None:
+def test_a_hung_redis_is_given_up_on(redis_server: RedisServer, run: Run[Any]) -> None:
+    """Every call returns (the suite's timeout would catch one that hangs): the cache is
+    bypassed, a bump is dropped, and the rate limit is kept by the process meanwhile."""
     cache = RedisCache(redis_server.url())
-    throttle = RedisThrottle(redis_server.url(), limit=1)
+    limiter = RedisRateLimiter(redis_server.url(), timeout=0.2)
     try:
         assert not run(cache.lookup(LISTS, "page")).bypassed
         redis_server.pause()
-        started = time.monotonic()
         assert run(cache.lookup(LISTS, "page")).bypassed
-        assert time.monotonic() - started < 1.0
-        started = time.monotonic()
         cache.collect_changed(1)
-        assert time.monotonic() - started < 1.0
-        started = time.monotonic()
-        assert throttle.attempt("user:ivan", "address:a") == 0
-        assert throttle.attempt("user:ivan", "address:a") == 0, "fails open"
-        assert time.monotonic() - started < 3.0
+        assert limiter.reserve(["address:a"], limit=1, window_seconds=60) == 0
+        assert limiter.reserve(["address:a"], limit=1, window_seconds=60) > 0, "kept a limit"
     finally:
         redis_server.resume()
         cache.close()
+        limiter.close()
 
 
 @pytest.mark.parametrize("keeps_data", [False, True], ids=["data-lost", "data-kept"])
@@ -238,9 +236,7 @@ def test_after_an_outage_caching_resumes_and_the_missed_bump_comes_first(
 
         redis_server.stop(save=keeps_data)
         cache.collect_changed(1)  # the write's bump cannot be written now
-        started = time.monotonic()
         assert run(cache.lookup(scope, "detail")).bypassed
-        assert time.monotonic() - started < 1.0
 
         redis_server.start()
         with redis_server.client() as direct:
@@ -295,93 +291,3 @@ def test_a_redis_answering_errors_means_bypass(redis_server: RedisServer, run: R
         cache.collect_changed(9)  # a bump that Redis refuses does not raise either
     finally:
         cache.close()
-
-
-# --- the login throttle ----------------------------------------------------------------
-
-
-Throttle = MemoryThrottle | RedisThrottle
-MakeThrottle = Callable[..., Throttle]
-
-
-@pytest.fixture(
-    name="make_throttle", params=["memory", pytest.param("redis", marks=pytest.mark.redis)]
-)
-def make_throttle_fixture(
-    request: pytest.FixtureRequest, shared_redis: SharedRedis
-) -> MakeThrottle:
-    if request.param == "memory":
-        return MemoryThrottle
-    url = shared_redis(THROTTLE_DB)
-    return lambda **options: RedisThrottle(url, **options)
-
-
-def test_ten_failed_attempts_block_the_account(make_throttle: MakeThrottle) -> None:
-    throttle = make_throttle(limit=10, window_seconds=300)
-    for n in range(10):
-        assert throttle.attempt("user:ivan", f"address:{n}") == 0, "ten attempts are allowed"
-    assert 295 <= throttle.attempt("user:ivan", "address:new") <= 300
-    assert throttle.attempt("user:petr", "address:new") == 0, "other accounts are unaffected"
-
-
-def test_ten_failures_block_the_address(make_throttle: MakeThrottle) -> None:
-    throttle = make_throttle(limit=10, window_seconds=300)
-    for n in range(10):
-        assert throttle.attempt(f"user:{n}", "address:1") == 0
-        throttle.failed("address:1")
-    assert throttle.attempt("user:someone", "address:1") > 0, "a blocked address blocks"
-    assert throttle.attempt("user:someone", "address:2") == 0
-
-
-def test_a_blocked_attempt_counts_nothing(make_throttle: MakeThrottle) -> None:
-    throttle = make_throttle(limit=1, window_seconds=300)
-    assert throttle.attempt("user:ivan", "address:1") == 0
-    assert throttle.attempt("user:ivan", "address:1") > 0
-    assert throttle.attempt("user:petr", "address:1") == 0, "the address counted no failure"
-
-
-def test_a_success_takes_its_attempt_back(make_throttle: MakeThrottle) -> None:
-    throttle = make_throttle(limit=2, window_seconds=300)
-    for _ in range(5):
-        assert throttle.attempt("user:ivan", "address:1") == 0
-        throttle.succeeded("user:ivan")
-    assert throttle.attempt("user:ivan", "address:1") == 0
-    assert throttle.attempt("user:ivan", "address:1") == 0
-    assert throttle.attempt("user:ivan", "address:1") > 0
-
-
-def test_parallel_attempts_at_one_account_never_pass_the_limit(
-    make_throttle: MakeThrottle,
-) -> None:
-    throttle = make_throttle(limit=10, window_seconds=300)
-    with ThreadPoolExecutor(16) as pool:
-        answers = list(pool.map(lambda n: throttle.attempt("user:ivan", f"a:{n}"), range(40)))
-    assert answers.count(0) == 10
-
-
-def test_the_block_ends_with_the_window(make_throttle: MakeThrottle) -> None:
-    throttle = make_throttle(limit=3, window_seconds=1)
-    for _ in range(3):
-        throttle.attempt("user:ivan", "address:1")
-    assert throttle.attempt("user:ivan", "address:1") > 0
-    time.sleep(1.3)
-    assert throttle.attempt("user:ivan", "address:1") == 0, "a new window starts from zero"
-
-
-@pytest.mark.redis
-def test_attempts_count_across_processes(shared_redis: SharedRedis) -> None:
-    url = shared_redis(THROTTLE_DB)
-    first, second = RedisThrottle(url, limit=10), RedisThrottle(url, limit=10)
-    for _ in range(5):
-        first.attempt("user:ivan", "address:1")
-        second.attempt("user:ivan", "address:2")
-    assert first.attempt("user:ivan", "address:3") > 0
-    assert second.attempt("user:ivan", "address:4") > 0
-
-
-def test_a_throttle_without_redis_fails_open() -> None:
-    throttle = RedisThrottle(f"redis://127.0.0.1:{free_port()}/0", limit=1)
-    for _ in range(11):
-        assert throttle.attempt("user:ivan", "ip:10.0.0.1") == 0
-        throttle.failed("ip:10.0.0.1")
-    throttle.succeeded("user:ivan")

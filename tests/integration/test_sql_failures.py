@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, event, make_url, select, text
+from sqlalchemy.exc import IntegrityError
 
 from fundraising.adapters.sql import migrate
+from fundraising.adapters.sql import rows as rows_module
 from fundraising.adapters.sql.engine import build_engine
 from fundraising.adapters.sql.queries import SqlCollectQueries, SqlTotalsAudit
-from fundraising.adapters.sql.tables import collects
+from fundraising.adapters.sql.tables import collects, users
 from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
 from fundraising.application.errors import TransientFailure, Unavailable
 from fundraising.application.pagination import PageRequest
@@ -130,8 +132,8 @@ def test_a_unit_of_work_killed_between_statements_is_unavailable_and_writes_noth
         write_across_the_kill()
 
     with uow_factory() as uow:
-        assert uow.users.by_username("first") is None
-        assert uow.users.by_username("second") is None
+        assert uow.users.by_login("first") is None
+        assert uow.users.by_login("second") is None
         assert uow.users.get(existing.id) is not None
 
 
@@ -343,8 +345,8 @@ def test_a_sqlite_writer_waits_for_the_other_writer_instead_of_failing(sqlite_en
 
     assert outcome == ["committed"]
     with uow() as check:
-        assert check.users.by_username("first") is not None
-        assert check.users.by_username("second") is not None
+        assert check.users.by_login("first") is not None
+        assert check.users.by_login("second") is not None
 
 
 def test_a_sqlite_reader_is_not_blocked_by_a_writer_and_sees_only_commits(sqlite_engine: Engine):
@@ -363,3 +365,18 @@ def test_a_sqlite_reader_is_not_blocked_by_a_writer_and_sees_only_commits(sqlite
         writer.commit()
 
     assert seen == [0]
+
+
+def test_a_failed_statement_shows_none_of_its_parameters(uow_factory: UowFactory) -> None:
+    """Errors are logged with their exception: SQLAlchemy's message would carry the bound
+    values (password hashes, e-mails) unless the engine hides them."""
+    user = User(None, "someone", "private@example.com", "argon2-secret-hash", "", "", True, NOW)
+    broken = rows_module.user_values(user) | {"first_name": None}  # NOT NULL
+
+    with uow_factory() as uow, pytest.raises(IntegrityError) as raised:
+        uow.users._db.execute(users.insert(), broken)
+
+    shown = str(raised.value)
+    assert "argon2-secret-hash" not in shown
+    assert "private@example.com" not in shown
+    assert "hidden due to hide_parameters" in shown

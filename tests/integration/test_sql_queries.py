@@ -253,6 +253,7 @@ def test_a_list_item_carries_every_field(rows: Rows, collect_queries: SqlCollect
         cover_status=CoverStatus.NONE,
         created_at=NOW,
         updated_at=NOW,
+        blocked=False,
     )
     assert item.created_at.tzinfo == UTC and item.created_at.microsecond == NOW.microsecond
 

@@ -11,6 +11,8 @@ from attrs import evolve
 from sqlalchemy import Engine, Row, select, update
 from sqlalchemy.exc import StatementError
 
+from fundraising.adapters.cache.limits import MemoryRateLimiter
+from fundraising.adapters.security.identity import LibraryIdentityRules
 from fundraising.adapters.sql.queries import SqlCollectQueries, SqlTotalsAudit
 from fundraising.adapters.sql.tables import collects, outbox
 from fundraising.application.errors import Conflict
@@ -22,6 +24,7 @@ from fundraising.application.ports.unit_of_work import (
     DuplicateTransaction,
     DuplicateUser,
 )
+from fundraising.application.throttles import Limit
 from fundraising.application.use_cases.auth import RegisterUser, Registration
 from fundraising.application.use_cases.outbox import RELAY_AGAIN_AFTER, RelayOutbox
 from fundraising.domain.collect import Cover, CoverStatus, Occasion
@@ -51,7 +54,7 @@ def test_a_user_round_trips_with_its_id(rows: Rows, uow_factory: UowFactory):
 
     with uow_factory() as uow:
         by_id = uow.users.get(added.id)
-        by_name = uow.users.by_username("ivan")
+        by_name = uow.users.by_login("ivan")
 
     assert added.id is not None and added.id > 0
     assert by_id is not None and by_name is not None
@@ -70,7 +73,7 @@ def test_a_user_round_trips_with_its_id(rows: Rows, uow_factory: UowFactory):
 def test_unknown_users_are_none(uow_factory: UowFactory):
     with uow_factory() as uow:
         assert uow.users.get(999_999) is None
-        assert uow.users.by_username("nobody") is None
+        assert uow.users.by_login("nobody") is None
 
 
 def test_a_taken_username_is_a_duplicate_username(rows: Rows, uow_factory: UowFactory):
@@ -91,25 +94,47 @@ def test_a_taken_email_is_a_duplicate_email(rows: Rows, uow_factory: UowFactory)
     assert raised.value.field == "email"
 
 
-def test_usernames_are_case_sensitive(rows: Rows, uow_factory: UowFactory):
-    lower = rows.user("bob")
-    upper = rows.user("Bob")
+def test_usernames_the_same_after_folding_are_one_account(rows: Rows, uow_factory: UowFactory):
+    bob = rows.user("bob")
 
     with uow_factory() as uow:
-        found_lower = uow.users.by_username("bob")
-        found_upper = uow.users.by_username("Bob")
-        found_none = uow.users.by_username("BOB")
+        for other in ("Bob", "ＢＯＢ"):
+            with pytest.raises(DuplicateUser) as raised:
+                uow.users.add(_user_like(bob, username=other, email=f"{other}@example.org"))
+            assert raised.value.field == "username"
+        found = [uow.users.by_login(name) for name in ("bob", "BOB", "Bob")]
+        taken = uow.users.taken("BOB", "new@example.org"), uow.users.taken("x", bob.email)
+        free = uow.users.taken("bobby", "new@example.org")
 
-    assert lower.id != upper.id
-    assert found_lower is not None and found_lower.id == lower.id
-    assert found_upper is not None and found_upper.id == upper.id
-    assert found_none is None
+    assert [user.id if user else None for user in found] == [bob.id] * 3
+    assert taken == ("username", "email")
+    assert free is None
+
+
+def test_usernames_compare_byte_for_byte_without_padding(rows: Rows, uow_factory: UowFactory):
+    """`utf8mb4_bin` is PAD SPACE: `victim   ` was `victim` on MariaDB."""
+    victim = rows.user("victim")
+
+    with uow_factory() as uow:
+        padded = uow.users.by_login("victim   ")
+        exact = uow.users.by_login("victim")
+        uow.users.add(_user_like(victim, username="victim ", email="padded@example.org"))
+
+    assert padded is None
+    assert exact is not None and exact.id == victim.id
 
 
 def test_emails_are_stored_lower_cased_and_unique_whatever_their_case(
     uow_factory: UowFactory, clock: FixedClock
 ):
-    register = RegisterUser(uow_factory, FakeHasher(), clock)
+    register = RegisterUser(
+        uow_factory,
+        FakeHasher(),
+        LibraryIdentityRules(),
+        MemoryRateLimiter(),
+        Limit(20, 3600),
+        clock,
+    )
 
     registered = register(Registration("alice", "Alice@Example.COM", "correct horse battery"))
     with pytest.raises(Conflict, match="email"):
@@ -397,6 +422,19 @@ def test_transaction_ids_are_case_sensitive(rows: Rows, uow_factory: UowFactory)
     assert rows.counters(collect) == (Money.of("3.00"), 2, 1)
 
 
+def test_transaction_ids_compare_without_padding(rows: Rows, uow_factory: UowFactory):
+    collect = rows.collect(rows.user())
+    payer = rows.user()
+    plain = rows.donation(collect, payer, "1.00", transaction_id="tx")
+    padded = rows.donation(collect, payer, "2.00", transaction_id="tx  ")
+
+    with uow_factory() as uow:
+        found = uow.payments.by_transaction_id("tx")
+
+    assert plain.id != padded.id
+    assert found is not None and found.id == plain.id
+
+
 # --- money and time ----------------------------------------------------------------------------
 
 
@@ -647,7 +685,7 @@ def test_leaving_without_commit_rolls_everything_back(
 
     with uow_factory() as uow:
         assert uow.users.get(user.id) is None
-        assert uow.users.by_username("ghost") is None
+        assert uow.users.by_login("ghost") is None
         assert uow.collects.get(collect.id) is not None
     assert task_queue.published == []
     assert _outbox_rows(engine) == []
@@ -665,7 +703,7 @@ def test_an_error_inside_rolls_back(rows: Rows, uow_factory: UowFactory):
         fail_halfway()
 
     with uow_factory() as uow:
-        assert uow.users.by_username("ghost") is None
+        assert uow.users.by_login("ghost") is None
 
 
 def test_after_commit_effects_run_only_after_the_commit(rows: Rows, uow_factory: UowFactory):
@@ -674,7 +712,7 @@ def test_after_commit_effects_run_only_after_the_commit(rows: Rows, uow_factory:
 
     def effect() -> None:
         with uow_factory() as other:  # another connection: sees only what was committed
-            seen.append(other.users.by_username("committed") is not None)
+            seen.append(other.users.by_login("committed") is not None)
 
     with uow_factory() as uow:
         uow.users.add(_user_like(template, username="committed", email="c@example.com"))
@@ -747,3 +785,27 @@ def test_a_write_outside_the_repositories_is_seen_by_the_next_unit_of_work(
         )
     with uow_factory() as uow:
         assert uow.collects.get(collect.id).title == "After"
+
+
+def test_a_block_round_trips_and_stops_donations_in_the_counting_statement(
+    rows: Rows, uow_factory: UowFactory
+):
+    collect = rows.collect(rows.user())
+    payer = rows.user()
+    with uow_factory() as uow:
+        stored = uow.collects.get(collect.id, for_update=True)
+        assert stored is not None
+        stored.block("spam", NOW)
+        uow.collects.save(stored)
+        uow.commit()
+
+    with uow_factory() as uow:
+        blocked = uow.collects.get(collect.id)
+        with pytest.raises(CollectClosed):
+            uow.payments.add_donation(
+                completed_payment(collect.id, payer.id, "5.00", "blocked-tx"), now=NOW
+            )
+
+    assert blocked is not None
+    assert (blocked.blocked_at, blocked.block_reason) == (NOW, "spam")
+    assert rows.counters(collect) == (Money.zero(), 0, 0)

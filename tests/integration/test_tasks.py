@@ -147,6 +147,7 @@ def running(
         database_url=f"sqlite:///{directory / 'fundraising.sqlite3'}",
         media_dir=directory / "media",
         mail_dir=directory / "mail",
+        cache_changes_file=directory / "cache-changes",
         broker_url=broker_url,
         smtp_url=smtp_url,
         public_url=BASE,

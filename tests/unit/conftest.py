@@ -8,6 +8,7 @@ import pytest
 from attrs import define
 
 from fundraising.application.ports.tasks import ProcessCover, SendEmail
+from fundraising.application.throttles import Limit
 from fundraising.application.unit_of_work import AfterCommit
 from fundraising.application.use_cases.auth import (
     Authenticate,
@@ -46,11 +47,12 @@ from tests.fakes import (
     FakeDatabase,
     FakeFileStorage,
     FakeHasher,
+    FakeIdentityRules,
     FakeImages,
     FakeMailer,
     FakePaymentQueries,
+    FakeRateLimiter,
     FakeTaskQueue,
-    FakeThrottle,
     FakeTokens,
     FakeTotalsAudit,
     FakeUnitOfWork,
@@ -58,6 +60,8 @@ from tests.fakes import (
 )
 
 RELAY_GRACE = timedelta(seconds=60)
+LOGIN_LIMIT = Limit(10, 300)
+REGISTRATION_LIMIT = Limit(20, 3600)
 
 
 @define
@@ -71,7 +75,7 @@ class Core:
     storage: FakeFileStorage
     mailer: FakeMailer
     hasher: FakeHasher
-    throttle: FakeThrottle
+    limiter: FakeRateLimiter
     uows: list[FakeUnitOfWork]
 
     def uow(self) -> FakeUnitOfWork:
@@ -86,11 +90,18 @@ class Core:
     # write side
     @property
     def register(self) -> RegisterUser:
-        return RegisterUser(self.uow, self.hasher, self.clock)
+        return RegisterUser(
+            self.uow,
+            self.hasher,
+            FakeIdentityRules(),
+            self.limiter,
+            REGISTRATION_LIMIT,
+            self.clock,
+        )
 
     @property
     def log_in(self) -> LogIn:
-        return LogIn(self.uow, self.hasher, FakeTokens(), self.throttle)
+        return LogIn(self.uow, self.hasher, FakeTokens(), self.limiter, LOGIN_LIMIT)
 
     @property
     def refresh(self) -> RefreshAccess:
@@ -212,7 +223,7 @@ def new_core() -> Core:
         storage=FakeFileStorage(),
         mailer=FakeMailer(),
         hasher=FakeHasher(),
-        throttle=FakeThrottle(),
+        limiter=FakeRateLimiter(),
         uows=[],
     )
 

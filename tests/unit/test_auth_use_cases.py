@@ -21,12 +21,13 @@ from fundraising.application.use_cases.auth import (
 )
 from fundraising.application.views import UserView
 from tests.fakes import FakeHasher, FakeTokens
+from tests.unit.conftest import LOGIN_LIMIT, REGISTRATION_LIMIT
 
 PASSWORD = "correct horse battery"  # the password `core.user()` registers with
 ADDRESS = "203.0.113.7"
 
 
-def registration(**overrides: str) -> Registration:
+def registration(**overrides: str | None) -> Registration:
     values = {
         "username": "ivan",
         "email": "Ivan@Example.com",
@@ -35,7 +36,7 @@ def registration(**overrides: str) -> Registration:
         "last_name": "Петров",
     }
     values.update(overrides)
-    return Registration(**values)
+    return Registration(**values)  # type: ignore[arg-type]
 
 
 def credentials(username: str = "ivan", password: str = PASSWORD, address: str = ADDRESS):
@@ -177,7 +178,7 @@ class CountingHasher(FakeHasher):
 def test_log_in_spends_one_verification_on_an_inactive_user(core):
     deactivate(core, core.user("ivan"))
     hasher = CountingHasher()
-    log_in = LogIn(core.uow, hasher, FakeTokens(), core.throttle)
+    log_in = LogIn(core.uow, hasher, FakeTokens(), core.limiter, LOGIN_LIMIT)
     with pytest.raises(AuthenticationFailed):
         log_in(credentials())
     assert hasher.verify_calls + hasher.dummy_calls == 1
@@ -242,6 +243,122 @@ def test_a_throttled_attempt_checks_no_password(core):
     with pytest.raises(Throttled):
         core.log_in(credentials("nobody"))
     assert core.hasher.dummy_calls == calls_before
+
+
+def test_a_login_that_could_not_be_a_username_fails_and_counts_against_the_address(core):
+    """`victim   ` was the same row as `victim` on MySQL (PAD SPACE) but another throttle key."""
+    core.user("victim")
+    for _ in range(LOGIN_LIMIT.attempts):
+        with pytest.raises(AuthenticationFailed):
+            core.log_in(credentials("victim   "))
+    with pytest.raises(Throttled):
+        core.log_in(credentials("someone-else"))
+    assert core.log_in(credentials("victim", address="198.51.100.1"))
+
+
+def test_an_overlong_login_is_refused_without_a_lookup(core):
+    with pytest.raises(AuthenticationFailed):
+        core.log_in(credentials("a" * 151))
+    assert core.hasher.dummy_calls == 1
+
+
+def test_a_login_matches_the_account_whatever_its_case_and_width(core):
+    ivan = core.user("ivan")
+    for spelled in ("IVAN", "Ivan", "ｉｖａｎ"):
+        assert core.log_in(credentials(spelled)).access == f"access:{ivan.id}"
+
+
+def test_an_exact_username_wins_over_the_same_one_in_another_case(core):
+    """Accounts registered before usernames were folded keep logging in by their exact name."""
+    ivan = core.user("ivan")
+    older = attrs.evolve(core.db.users[ivan.id], id=999, username="IVAN", email="old@example.com")
+    core.db.users[999] = older
+    assert core.log_in(credentials("IVAN")).access == "access:999"
+    assert core.log_in(credentials("Ivan")).access == f"access:{ivan.id}"
+
+
+def test_parallel_guesses_are_counted_against_the_address_before_the_check(core):
+    """Every attempt is reserved against the address before its password is checked."""
+    core.user("ivan")
+    for index in range(LOGIN_LIMIT.attempts):
+        with pytest.raises(AuthenticationFailed):
+            core.log_in(credentials(f"guess{index}", "wrong"))
+    assert sum(core.limiter.counts[key] for key in core.limiter.counts if "address" in key) == 10
+    with pytest.raises(Throttled):
+        core.log_in(credentials("guess-next", "wrong"))
+
+
+# registering: names that are the same, addresses, limits
+
+
+@pytest.mark.parametrize("other", ["Ivan", "IVAN", "ｉｖａｎ", "Ｉｖａｎ"])
+def test_a_username_the_same_after_folding_is_taken(core, other):
+    core.register(registration())
+    with pytest.raises(Conflict, match="username"):
+        core.register(registration(username=other, email="other@example.com"))
+
+
+def test_a_username_is_stored_in_its_nfkc_form(core):
+    assert core.register(registration(username="ｉｖａｎ_２")).username == "ivan_2"
+
+
+def test_a_username_mixing_look_alike_alphabets_is_refused(core):
+    with pytest.raises(ValidationFailed) as raised:
+        core.register(registration(username="ivаn"))  # a Cyrillic а
+    assert [e.field for e in raised.value.errors] == ["username"]
+
+
+def test_a_list_of_addresses_is_not_an_email(core):
+    with pytest.raises(ValidationFailed) as raised:
+        core.register(registration(email="x,victim@example.com"))
+    assert [e.field for e in raised.value.errors] == ["email"]
+
+
+def test_a_taken_name_or_address_costs_no_password_hash(core):
+    core.register(registration())
+    hashes = []
+    core.hasher.hash = lambda password: hashes.append(password) or f"hashed:{password}"
+    with pytest.raises(Conflict, match="username"):
+        core.register(registration(email="other@example.com"))
+    with pytest.raises(Conflict, match="email"):
+        core.register(registration(username="olga"))
+    assert hashes == []
+
+
+def test_registrations_are_limited_per_address(core):
+    for index in range(REGISTRATION_LIMIT.attempts):
+        core.register(
+            registration(
+                username=f"user{index}", email=f"u{index}@example.com", client_address="2001:db8::1"
+            )
+        )
+    with pytest.raises(Throttled) as raised:
+        core.register(
+            registration(
+                username="one_more", email="more@example.com", client_address="2001:db8::ffff"
+            )  # the same /64
+        )
+    assert raised.value.retry_after > 0
+    core.register(
+        registration(username="elsewhere", email="else@example.com", client_address="192.0.2.1")
+    )
+
+
+def test_invalid_registrations_do_not_use_up_the_limit_but_taken_names_do(core):
+    core.register(registration())
+    for _ in range(30):
+        with pytest.raises(ValidationFailed):
+            core.register(registration(username="bad name", client_address="192.0.2.1"))
+    for _ in range(REGISTRATION_LIMIT.attempts):
+        with pytest.raises(Conflict):
+            core.register(registration(client_address="192.0.2.1"))
+    with pytest.raises(Throttled):
+        core.register(registration(client_address="192.0.2.1"))
+
+
+def test_an_administrator_registers_without_a_limit(core):
+    for index in range(REGISTRATION_LIMIT.attempts + 5):
+        core.register(registration(username=f"user{index}", email=f"u{index}@example.com"))
 
 
 # tokens

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import attrs
 import pytest
 
 from fundraising.application.errors import TransientFailure
@@ -17,7 +18,7 @@ from fundraising.application.ports.tasks import (
     TaskQueueUnavailable,
 )
 from fundraising.application.unit_of_work import TRANSACTION_ATTEMPTS, in_transaction
-from fundraising.application.use_cases.auth import RegisterUser, Registration
+from fundraising.application.use_cases.auth import Registration
 from fundraising.application.use_cases.collects import (
     CollectChange,
     CollectDeletion,
@@ -113,7 +114,7 @@ def outbox_message(core: Core, kind: EmailKind) -> OutboxMessage:
 
 
 def test_a_failed_registration_stores_nothing(core):
-    register = RegisterUser(failing_commits(core), core.hasher, core.clock)
+    register = attrs.evolve(core.register, uow_factory=failing_commits(core))
     with pytest.raises(RuntimeError):
         register(Registration("ivan", "ivan@example.com", "tulip-orbit-glacier"))
     assert core.db.users == {}

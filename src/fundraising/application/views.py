@@ -9,7 +9,13 @@ from typing import Any, Generic, TypeVar
 
 from attrs import frozen
 
-from fundraising.domain.collect import Collect, CoverStatus, Occasion
+from fundraising.domain.collect import (
+    Collect,
+    CollectStatus,
+    CoverStatus,
+    Occasion,
+    collect_status,
+)
 from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment, PaymentStatus
 from fundraising.domain.user import User
@@ -51,6 +57,17 @@ class CollectView:
     cover_status: CoverStatus
     created_at: datetime
     updated_at: datetime
+    blocked: bool
+
+    def status(self, now: datetime) -> CollectStatus:
+        """Derived when shown: `ended` comes with the clock, not with a write."""
+        return collect_status(
+            blocked=self.blocked, is_active=self.is_active, end_date=self.end_date, now=now
+        )
+
+    def status_changes_at(self, now: datetime) -> datetime | None:
+        """When the status changes by itself (an open collect ends), if ever."""
+        return self.end_date if self.status(now) is CollectStatus.OPEN else None
 
     @classmethod
     def of(cls, collect: Collect, *, author_name: str) -> CollectView:
@@ -74,6 +91,7 @@ class CollectView:
             cover_status=collect.cover.status,
             created_at=collect.created_at,
             updated_at=collect.updated_at,
+            blocked=collect.blocked_at is not None,
         )
 
 

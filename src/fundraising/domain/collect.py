@@ -13,11 +13,13 @@ from fundraising.domain.errors import (
     FieldErrors,
     InvalidValue,
     PermissionDenied,
+    ValidationFailed,
 )
 from fundraising.domain.money import Money
 
 TITLE_MAX = 255
 DESCRIPTION_MAX = 10_000
+BLOCK_REASON_MAX = 500
 _TENTH = Decimal("0.1")
 
 
@@ -26,6 +28,28 @@ class Occasion(enum.StrEnum):
     WEDDING = "wedding"
     NEW_YEAR = "new_year"
     OTHER = "other"
+
+
+class CollectStatus(enum.StrEnum):
+    """Where a collect stands; only an open one accepts donations."""
+
+    OPEN = "open"
+    ENDED = "ended"
+    CLOSED = "closed"
+    BLOCKED = "blocked"
+
+
+def collect_status(
+    *, blocked: bool, is_active: bool, end_date: datetime | None, now: datetime
+) -> CollectStatus:
+    """Derived in this order: blocked by an administrator, closed, past its end, else open."""
+    if blocked:
+        return CollectStatus.BLOCKED
+    if not is_active:
+        return CollectStatus.CLOSED
+    if end_date is not None and now >= end_date:
+        return CollectStatus.ENDED
+    return CollectStatus.OPEN
 
 
 class CoverStatus(enum.StrEnum):
@@ -102,6 +126,8 @@ class Collect:
     collected: Money = field(factory=Money.zero)
     donations_count: int = 0
     donors_count: int = 0
+    blocked_at: datetime | None = None
+    block_reason: str | None = None
 
     @classmethod
     def open(
@@ -151,6 +177,7 @@ class Collect:
         """Apply the given fields; all or nothing, every invalid field reported at once.
 
         Returns whether any field was given (an empty change leaves even `updated_at` alone).
+        A blocked collect refuses every change, once its fields are found valid.
         """
         errors = errors or FieldErrors()
         if isinstance(title, str):
@@ -163,6 +190,7 @@ class Collect:
             new_end = end_date
             errors.check("end_date", lambda: check_end_date(new_end, now))
         errors.raise_if_any()
+        self._ensure_not_blocked()
         if not isinstance(title, Unset):
             self.title = title
         if not isinstance(occasion, Unset):
@@ -181,15 +209,52 @@ class Collect:
             self.updated_at = now
         return changed
 
+    def status(self, now: datetime) -> CollectStatus:
+        return collect_status(
+            blocked=self.blocked_at is not None,
+            is_active=self.is_active,
+            end_date=self.end_date,
+            now=now,
+        )
+
     def accepts_donations(self, now: datetime) -> bool:
-        """Open while active and strictly before its end date."""
-        return self.is_active and (self.end_date is None or now < self.end_date)
+        """Open: not blocked, active, and strictly before its end date."""
+        return self.status(now) is CollectStatus.OPEN
 
     def ensure_accepts_donations(self, now: datetime) -> None:
-        if not self.is_active:
-            raise Conflict("This collect is inactive and does not accept donations.")
-        if not self.accepts_donations(now):
-            raise Conflict("This collect has ended and does not accept donations.")
+        match self.status(now):
+            case CollectStatus.BLOCKED:
+                raise Conflict("This collect was blocked and does not accept donations.")
+            case CollectStatus.CLOSED:
+                raise Conflict("This collect is inactive and does not accept donations.")
+            case CollectStatus.ENDED:
+                raise Conflict("This collect has ended and does not accept donations.")
+
+    def deactivate(self, now: datetime) -> None:
+        """Closed to donations by an administrator, whatever else holds."""
+        self.is_active = False
+        self.updated_at = now
+
+    def block(self, reason: str | None, now: datetime) -> None:
+        """An administrator's decision: no donation, and nothing its author may change, until
+        it is unblocked."""
+        if reason is not None and len(reason) > BLOCK_REASON_MAX:
+            raise ValidationFailed.single(
+                "reason", f"Must be at most {BLOCK_REASON_MAX} characters long."
+            )
+        if self.blocked_at is None:
+            self.blocked_at = now
+        self.block_reason = reason
+        self.updated_at = now
+
+    def unblock(self, now: datetime) -> None:
+        self.blocked_at = None
+        self.block_reason = None
+        self.updated_at = now
+
+    def _ensure_not_blocked(self) -> None:
+        if self.blocked_at is not None:
+            raise Conflict("This collect was blocked by an administrator and cannot be changed.")
 
     def ensure_changeable_by(self, user_id: int) -> None:
         if user_id != self.author_id:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 
 from attrs import define
@@ -15,23 +16,22 @@ EMAIL_MAX = 254
 ANONYMOUS = "Anonymous"
 
 _USERNAME = re.compile(r"[\w.@+-]+")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
 def parse_username(value: str) -> str:
-    if not 1 <= len(value) <= USERNAME_MAX:
+    """A username as stored: in NFKC form (full-width `ａｌｉｃｅ` is `alice`), 1–150 of letters,
+    digits and @.+-_, and at most 150 characters once case is folded too."""
+    name = unicodedata.normalize("NFKC", value)
+    if not 1 <= len(name) <= USERNAME_MAX or len(username_key(name)) > USERNAME_MAX:
         raise InvalidValue(f"Must be 1 to {USERNAME_MAX} characters long.")
-    if not _USERNAME.fullmatch(value):
+    if not _USERNAME.fullmatch(name):
         raise InvalidValue("May contain only letters, digits and @ . + - _ characters.")
-    return value
+    return name
 
 
-def parse_email(value: str) -> str:
-    """A plausible address, lower-cased: e-mails are unique case-insensitively."""
-    address = value.strip().lower()
-    if len(address) > EMAIL_MAX or not _EMAIL.fullmatch(address):
-        raise InvalidValue("Enter a valid e-mail address.")
-    return address
+def username_key(username: str) -> str:
+    """What makes usernames the same: `Alice`, `alice` and `ａｌｉｃｅ` name one account."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
 
 
 def parse_name(value: str) -> str:

@@ -11,14 +11,18 @@ everything else goes through redis-py.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections import deque
 from contextlib import suppress
 from typing import Any, cast
-from urllib.parse import unquote, urlsplit
 
 import hiredis
+from redis.connection import parse_url
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
+
+_SCHEMES = ("redis://", "rediss://", "unix://")
+_CERT_REQS = {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
 
 
 def _command(*args: bytes | str | int) -> bytes:
@@ -62,15 +66,24 @@ class _Protocol(asyncio.Protocol):
 
 
 class PipelinedRedis:
-    """Lazily connected; a lost connection fails what was pending and reconnects on next use."""
+    """Lazily connected; a lost connection fails what was pending and reconnects on next use.
+
+    The URL means what it means to redis-py (redis://, rediss:// with TLS, unix://), so that
+    both clients of one adapter reach the same server the same way; any other is refused.
+    """
 
     def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        self._host = parts.hostname or "127.0.0.1"
-        self._port = parts.port or 6379
-        self._password = unquote(parts.password) if parts.password else None
-        self._username = unquote(parts.username) if parts.username else None
-        self._db = int(parts.path.strip("/") or 0)
+        if not url.startswith(_SCHEMES):
+            scheme = url.partition(":")[0]  # (never the password of a URL without a scheme)
+            raise ValueError(f"Redis URL scheme {scheme!r} is not one of redis, rediss, unix")
+        options: dict[str, Any] = parse_url(url)  # type: ignore[no-untyped-call]
+        self._path: str | None = options.get("path")
+        self._host: str = options.get("host", "localhost")
+        self._port: int = options.get("port", 6379)
+        self._tls = _tls_context(options) if url.startswith("rediss://") else None
+        self._username: str | None = options.get("username")
+        self._password: str | None = options.get("password")
+        self._db: int = options.get("db", 0)
         self._protocol: _Protocol | None = None
         self._connecting: asyncio.Lock | None = None
 
@@ -89,8 +102,7 @@ class PipelinedRedis:
         self._connecting = self._connecting or asyncio.Lock()
         async with self._connecting:
             if self._protocol is None or self._protocol.transport is None:
-                loop = asyncio.get_running_loop()
-                _, protocol = await loop.create_connection(_Protocol, self._host, self._port)
+                protocol = await self._connect()
                 setup = []
                 if self._password is not None:
                     auth = [self._username] if self._username else []
@@ -105,8 +117,32 @@ class PipelinedRedis:
                 self._protocol = protocol
         return self._protocol
 
+    async def _connect(self) -> _Protocol:
+        loop = asyncio.get_running_loop()
+        if self._path is not None:
+            _, protocol = await loop.create_unix_connection(_Protocol, self._path)
+        else:
+            _, protocol = await loop.create_connection(
+                _Protocol, self._host, self._port, ssl=self._tls
+            )
+        return protocol
+
     def close(self) -> None:
         if self._protocol is not None and self._protocol.transport is not None:
             with suppress(RuntimeError):  # its event loop is already closed
                 self._protocol.transport.close()
         self._protocol = None
+
+
+def _tls_context(options: dict[str, Any]) -> ssl.SSLContext:
+    """Verified against the system's CAs (or `ssl_ca_certs`), hostname included, unless the
+    URL's `ssl_cert_reqs` or `ssl_check_hostname` say otherwise, as with redis-py."""
+    requirement = options.get("ssl_cert_reqs", "required")
+    if requirement not in _CERT_REQS:
+        raise ValueError(f"ssl_cert_reqs must be none, optional or required, not {requirement!r}")
+    context = ssl.create_default_context()
+    context.check_hostname = requirement != "none" and options.get("ssl_check_hostname", True)
+    context.verify_mode = _CERT_REQS[requirement]
+    if "ssl_ca_certs" in options:
+        context.load_verify_locations(cafile=options["ssl_ca_certs"])
+    return context

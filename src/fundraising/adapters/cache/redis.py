@@ -43,27 +43,6 @@ end
 local token = epoch .. '.' .. version
 return {token, redis.call('GET', ARGV[1] .. token .. ARGV[2])}
 """
-# KEYS[1] the account's counter, KEYS[2] the address's; ARGV[1] limit, ARGV[2] window.
-# Blocked: the longest remaining window; else counts the account's attempt and returns 0.
-_ATTEMPT = """
-local wait = 0
-for _, key in ipairs(KEYS) do
-    if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[1]) then
-        local ttl = redis.call('TTL', key)
-        if ttl < 0 then redis.call('EXPIRE', key, ARGV[2]); ttl = tonumber(ARGV[2]) end
-        if ttl > wait then wait = ttl end
-    end
-end
-if wait > 0 then return wait end
-redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[2], 'NX')
-return 0
-"""
-# KEYS[1] a counter. Takes one attempt back (never below zero).
-_SUCCEEDED = """
-if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
-return 0
-"""
 
 
 class _Breaker:
@@ -93,6 +72,7 @@ class RedisCache:
         timeout: float = 0.25,
         pause_after_failure: float = 1.0,
     ) -> None:
+        PipelinedRedis(url)  # a URL the read path cannot use is refused now, not on each request
         self._sync = redis.Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout
         )
@@ -170,18 +150,21 @@ class RedisCache:
                     token, packed = await client.call("EVALSHA", self._lookup.sha, 2, *keys, *args)
                 except NoScriptError:  # Redis restarted: its script cache is empty
                     token, packed = await client.call("EVAL", _LOOKUP, 2, *keys, *args)
-        except (RedisError, OSError, TimeoutError) as error:
+            return Lookup(Entry.unpack(packed) if packed else None, token.decode())
+        except Exception as error:  # TLS, protocol, a reply of the wrong shape: all a failure
             self._failed(client, error)
             return BYPASS
-        return Lookup(Entry.unpack(packed) if packed else None, token.decode())
 
-    async def store(self, scope: str, version: str, key: str, entry: Entry) -> None:
+    async def store(
+        self, scope: str, version: str, key: str, entry: Entry, *, ttl: float | None = None
+    ) -> None:
+        lifetime_ms = int(1000 * (self._ttl if ttl is None else min(ttl, self._ttl)))
         client = self._client()
         try:
             async with asyncio.timeout(self._timeout):
                 entry_key = f"{self._ns}:e:{scope}:{version}:{key}"
-                await client.call("SET", entry_key, entry.pack(), "EX", self._ttl)
-        except (RedisError, OSError, TimeoutError) as error:
+                await client.call("SET", entry_key, entry.pack(), "PX", max(lifetime_ms, 1))
+        except Exception as error:  # as in lookup: a cache never fails a request
             self._failed(client, error)
 
     def _failed(self, client: PipelinedRedis, error: Exception) -> None:
@@ -194,49 +177,3 @@ class RedisCache:
         self._sync.close()
         for _, client in self._async_clients.values():
             client.close()
-
-
-class RedisThrottle:
-    """Login attempts counted atomically in Redis, shared by every server process."""
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        limit: int = 10,
-        window_seconds: int = 300,
-        namespace: str = "fundraising",
-    ) -> None:
-        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        self._limit = limit
-        self._window = window_seconds
-        self._ns = namespace
-        self._attempt = self._redis.register_script(_ATTEMPT)
-        self._succeeded = self._redis.register_script(_SUCCEEDED)
-
-    def _key(self, key: str) -> str:
-        return f"{self._ns}:login:{key}"
-
-    def attempt(self, account: str, address: str) -> int:
-        keys = [self._key(account), self._key(address)]
-        try:
-            wait = self._attempt(keys=keys, args=[self._limit, self._window])
-        except RedisError as error:
-            log.warning("login throttle unavailable, allowing the attempt: %s", error)
-            return 0
-        return int(wait)
-
-    def failed(self, address: str) -> None:
-        try:
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.incr(self._key(address))
-            pipe.expire(self._key(address), self._window, nx=True)
-            pipe.execute()
-        except RedisError as error:
-            log.warning("login throttle unavailable, failure not counted: %s", error)
-
-    def succeeded(self, account: str) -> None:
-        try:
-            self._succeeded(keys=[self._key(account)])
-        except RedisError as error:
-            log.warning("login throttle unavailable: %s", error)

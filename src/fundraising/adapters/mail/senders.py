@@ -16,6 +16,12 @@ from fundraising.application.ports.mail import Notification
 log = logging.getLogger(__name__)
 
 
+def masked(address: str) -> str:
+    """An address fit for a log line: `i***@example.com`."""
+    local, _, domain = address.rpartition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 class FileMailer:
     """Writes each e-mail as an `.eml` file and logs a line: e-mail without a server."""
 
@@ -31,7 +37,7 @@ class FileMailer:
         partial = path.with_suffix(".part")  # renamed when complete: no reader sees half a mail
         partial.write_bytes(bytes(message))
         partial.replace(path)
-        log.info("e-mail %r to %s written to %s", message["Subject"], notification.to, path)
+        log.info("e-mail %s to %s written to %s", notification.kind, masked(notification.to), path)
 
 
 class SmtpMailer:
@@ -65,5 +71,7 @@ class SmtpMailer:
                 connection.starttls(context=context)
             if self._user:
                 connection.login(self._user, self._password or "")
-            connection.send_message(message)
-        log.info("e-mail %r sent to %s", message["Subject"], notification.to)
+            # The recipient as validated, never re-read from the To header (a list there would
+            # be as many recipients).
+            connection.send_message(message, to_addrs=[notification.to])
+        log.info("e-mail %s sent to %s", notification.kind, masked(notification.to))

@@ -14,13 +14,19 @@ from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.security import TokenPair, TokenType
 
 ALGORITHM = "HS256"
+ISSUER = "fundraising"
+AUDIENCE = "fundraising-api"
 MAX_USER_ID = 2**63 - 1
-_REQUIRED_CLAIMS = ["exp", "iat", "jti", "sub", "token_type"]
+_REQUIRED_CLAIMS = ["exp", "iat", "jti", "sub", "token_type", "iss", "aud"]
 INVALID = "Token is invalid or expired."
+# A key shorter than HS256's digest is refused, not warned about: at start and on every use.
+_HS256 = jwt.algorithms.HMACAlgorithm(jwt.algorithms.HMACAlgorithm.SHA256)
+_JWT = jwt.PyJWT(options={"enforce_minimum_key_length": True})
 
 
 class JwtTokens:
-    """Signed with the service's secret; only HS256 is accepted, so `none` and key confusion fail.
+    """Signed with the service's secret; only HS256 is accepted, so `none` and key confusion fail;
+    issued by and for this service (`iss`, `aud`).
 
     Verifying a signature costs more than the rest of a cached request, so verified tokens are
     remembered (bounded LRU); their expiry is still checked on every use.
@@ -35,6 +41,8 @@ class JwtTokens:
         refresh_lifetime: timedelta,
         cache_size: int = 10_000,
     ) -> None:
+        if too_short := _HS256.check_key_length(secret.encode()):
+            raise ValueError(too_short)
         self._secret = secret
         self._clock = clock
         self._lifetimes = {TokenType.ACCESS: access_lifetime, TokenType.REFRESH: refresh_lifetime}
@@ -56,8 +64,10 @@ class JwtTokens:
             "jti": uuid.uuid4().hex,
             "iat": now,
             "exp": now + self._lifetimes[token_type],
+            "iss": ISSUER,
+            "aud": AUDIENCE,
         }
-        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        return _JWT.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str, expected: TokenType | None = None) -> int:
         user_id, token_type, expires = self._remembered(token) or self._decode(token)
@@ -76,10 +86,12 @@ class JwtTokens:
 
     def _decode(self, token: str) -> tuple[int, TokenType, float]:
         try:
-            claims = jwt.decode(
+            claims = _JWT.decode(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                audience=AUDIENCE,
                 options={"require": _REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
             )
             user_id = int(claims["sub"])

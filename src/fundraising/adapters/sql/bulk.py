@@ -15,6 +15,7 @@ from fundraising.application.ports.queries import Totals
 from fundraising.application.ports.seeding import Person
 from fundraising.domain.collect import Collect
 from fundraising.domain.payment import Payment
+from fundraising.domain.user import username_key
 
 
 class SqlBulkLoader:
@@ -22,15 +23,17 @@ class SqlBulkLoader:
         self._engine = engine
 
     def taken(self, usernames: Sequence[str], emails: Sequence[str]) -> tuple[set[str], set[str]]:
+        keys = {username_key(name): name for name in usernames}
         with translated_errors(), self._engine.connect() as db:
-            names = db.scalars(select(users.c.username).where(users.c.username.in_(usernames)))
+            names = db.scalars(select(users.c.username_key).where(users.c.username_key.in_(keys)))
             mails = db.scalars(select(users.c.email).where(users.c.email.in_(emails)))
-            return set(names), set(mails)
+            return {keys[key] for key in names}, set(mails)
 
     def add_users(self, people: Sequence[tuple[Person, str]], joined: datetime) -> list[int]:
         values = [
             {
                 "username": person.username,
+                "username_key": username_key(person.username),
                 "email": person.email,
                 "password_hash": password_hash,
                 "first_name": person.first_name,

@@ -36,6 +36,7 @@ def _mysql_engine(url: URL, *, pool_size: int, echo: bool) -> Engine:
     return create_engine(
         url.update_query_dict({"charset": "utf8mb4"}),
         echo=echo,
+        hide_parameters=True,  # errors are logged: never with password hashes or e-mails
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
@@ -58,6 +59,7 @@ def _sqlite_engine(url: URL, *, pool_size: int, echo: bool) -> Engine:
     engine = create_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         connect_args={"check_same_thread": False, "timeout": 30},

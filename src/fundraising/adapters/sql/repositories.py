@@ -32,11 +32,12 @@ from fundraising.application.ports.unit_of_work import (
 )
 from fundraising.domain.collect import Collect
 from fundraising.domain.payment import Payment, PaymentStatus
-from fundraising.domain.user import User
+from fundraising.domain.user import User, username_key
 
 _COUNT_DONATION = (
     update(collects)
     .where(collects.c.id == bindparam("collect_id"), collects.c.is_active.is_(True))
+    .where(collects.c.blocked_at.is_(None))
     .where(exists().where(users.c.id == bindparam("payer_id"), users.c.is_active.is_(True)))
     .where(
         or_(
@@ -100,10 +101,23 @@ class SqlUsers:
         row = self._db.execute(select(users).where(users.c.id == user_id)).mappings().first()
         return rows.user_of(row) if row else None
 
-    def by_username(self, username: str) -> User | None:
-        query = select(users).where(users.c.username == username)
-        row = self._db.execute(query).mappings().first()
-        return rows.user_of(row) if row else None
+    def by_login(self, username: str) -> User | None:
+        for column, value in (
+            (users.c.username, username),
+            (users.c.username_key, username_key(username)),
+        ):
+            row = self._db.execute(select(users).where(column == value)).mappings().first()
+            if row:
+                return rows.user_of(row)
+        return None
+
+    def taken(self, username: str, email: str) -> str | None:
+        u, same_name = users.c, users.c.username_key == username_key(username)
+        query = select(same_name, u.email == email).where(or_(same_name, u.email == email))
+        found = self._db.execute(query.limit(2)).all()
+        if any(same_name for same_name, _ in found):
+            return "username"
+        return "email" if found else None
 
 
 class SqlCollects:

@@ -8,7 +8,7 @@ from sqlalchemy import RowMapping
 
 from fundraising.domain.collect import Collect, Cover, CoverStatus, Occasion
 from fundraising.domain.payment import Payment, PaymentStatus
-from fundraising.domain.user import User, display_name
+from fundraising.domain.user import User, display_name, username_key
 
 
 def user_of(row: RowMapping) -> User:
@@ -27,6 +27,7 @@ def user_of(row: RowMapping) -> User:
 def user_values(user: User) -> dict[str, Any]:
     return {
         "username": user.username,
+        "username_key": username_key(user.username),
         "email": user.email,
         "password_hash": user.password_hash,
         "first_name": user.first_name,
@@ -53,11 +54,14 @@ def collect_of(row: RowMapping) -> Collect:
         collected=row["collected_kopecks"],
         donations_count=row["donations_count"],
         donors_count=row["donors_count"],
+        blocked_at=row["blocked_at"],
+        block_reason=row["block_reason"],
     )
 
 
 def collect_values(collect: Collect) -> dict[str, Any]:
-    """What a user may change, and the cover; the counters are only ever incremented in SQL."""
+    """What a user or an administrator may change, and the cover; the counters are only ever
+    incremented in SQL."""
     return {
         "title": collect.title,
         "occasion": collect.occasion.value,
@@ -69,6 +73,8 @@ def collect_values(collect: Collect) -> dict[str, Any]:
         "cover_image": collect.cover.image,
         "cover_source": collect.cover.source,
         "updated_at": collect.updated_at,
+        "blocked_at": collect.blocked_at,
+        "block_reason": collect.block_reason,
     }
 
 

@@ -18,10 +18,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects import mysql
 
-from fundraising.adapters.sql.types import JsonText, Kopecks, UTCDateTime
-from fundraising.domain.collect import TITLE_MAX, CoverStatus, Occasion
+from fundraising.adapters.sql.types import BinaryString, JsonText, Kopecks, UTCDateTime
+from fundraising.domain.collect import BLOCK_REASON_MAX, TITLE_MAX, CoverStatus, Occasion
 from fundraising.domain.payment import COMMENT_MAX, TRANSACTION_ID_MAX, PaymentStatus
 from fundraising.domain.user import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 
@@ -36,11 +35,6 @@ metadata = MetaData(
 )
 
 Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
-
-
-def _case_sensitive(length: int) -> String:
-    """Compared byte for byte on MySQL too, whose default collation ignores case."""
-    return String(length).with_variant(mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql")
 
 
 _MYSQL: dict[str, Any] = {
@@ -58,7 +52,13 @@ users = Table(
     "users",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("username", _case_sensitive(USERNAME_MAX), nullable=False),
+    Column("username", BinaryString(USERNAME_MAX), nullable=False),
+    Column(
+        "username_key",
+        BinaryString(USERNAME_MAX),
+        nullable=False,
+        comment="NFKC, case-folded: what makes two usernames the same",
+    ),
     Column("email", String(EMAIL_MAX), nullable=False, comment="stored lower-cased"),
     Column("password_hash", String(255), nullable=False),
     Column("first_name", String(NAME_MAX), nullable=False, default=""),
@@ -66,6 +66,7 @@ users = Table(
     Column("is_active", Boolean, nullable=False, default=True),
     Column("date_joined", UTCDateTime, nullable=False),
     UniqueConstraint("username"),
+    UniqueConstraint("username_key"),
     UniqueConstraint("email"),
     **_MYSQL,
 )
@@ -90,6 +91,8 @@ collects = Table(
     Column("cover_source", String(255), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("blocked_at", UTCDateTime, nullable=True, comment="blocked by an administrator"),
+    Column("block_reason", String(BLOCK_REASON_MAX), nullable=True),
     CheckConstraint(_one_of("occasion", Occasion), name="occasion"),
     CheckConstraint(_one_of("cover_status", CoverStatus), name="cover_status"),
     CheckConstraint("collected_kopecks >= 0 AND donations_count >= 0", name="counters"),
@@ -110,7 +113,7 @@ payments = Table(
     Column("payer_id", Id, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     Column("amount_kopecks", Kopecks, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("transaction_id", _case_sensitive(TRANSACTION_ID_MAX), nullable=False),
+    Column("transaction_id", BinaryString(TRANSACTION_ID_MAX), nullable=False),
     Column("payment_date", UTCDateTime, nullable=False),
     Column("is_anonymous", Boolean, nullable=False),
     Column("comment", String(COMMENT_MAX), nullable=True),

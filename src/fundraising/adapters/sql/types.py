@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Text
+from sqlalchemy import BigInteger, DateTime, Dialect, String, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator
 
@@ -75,3 +75,26 @@ class JsonText(TypeDecorator[Any]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         return None if value is None else json.loads(value)
+
+
+class BinaryString(TypeDecorator[str]):
+    """Text compared byte for byte, with no padding, on every database. MySQL's default
+    collations ignore case, and even `utf8mb4_bin` is PAD SPACE: `victim` and `victim   ` are
+    one value there. MariaDB and MySQL name their NO PAD binary collations differently."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "mysql":
+            collation = no_pad_binary_collation(dialect)
+            return dialect.type_descriptor(mysql.VARCHAR(self.length, collation=collation))
+        return dialect.type_descriptor(String(self.length))
+
+
+def no_pad_binary_collation(dialect: Dialect) -> str:
+    return "utf8mb4_nopad_bin" if getattr(dialect, "is_mariadb", False) else "utf8mb4_0900_bin"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import Protocol
 
 from attrs import frozen
@@ -37,23 +38,16 @@ class TokenService(Protocol):
         ...
 
 
-class LoginThrottle(Protocol):
-    """Failed logins counted per account and per client address, in a fixed window.
+class RateLimiter(Protocol):
+    """Attempts counted per key in fixed windows, by every server process together (Redis) or
+    by this process alone (the embedded mode, and whenever Redis does not answer): never by
+    nobody."""
 
-    An account's attempt is counted *before* its password is checked (and taken back if it
-    succeeds), so that parallel guesses at one account cannot get past the limit; an address
-    counts its failures only, so that many people behind one address can log in at once.
-    """
-
-    def attempt(self, account: str, address: str) -> int:
-        """0 when the attempt may go ahead (and is counted against the account); else the
-        seconds until the account or the address may try again."""
+    def reserve(self, keys: Sequence[str], *, limit: int, window_seconds: int) -> int:
+        """Count one attempt against every key, all or none: 0 when counted; else nothing is
+        counted and the answer is the seconds until the fullest key has room again."""
         ...
 
-    def failed(self, address: str) -> None:
-        """Count a failure against the address (the account's was counted by `attempt`)."""
-        ...
-
-    def succeeded(self, account: str) -> None:
-        """Take back the account's attempt: successful logins do not count."""
+    def release(self, keys: Sequence[str]) -> None:
+        """Take back an attempt that `reserve` counted (never below zero)."""
         ...

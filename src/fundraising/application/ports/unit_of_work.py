@@ -37,7 +37,14 @@ class UserRepository(Protocol):
 
     def get(self, user_id: int) -> User | None: ...
 
-    def by_username(self, username: str) -> User | None: ...
+    def by_login(self, username: str) -> User | None:
+        """The account a login names: the exact username, else the one it is the same as
+        (`Alice` logs in `alice`)."""
+        ...
+
+    def taken(self, username: str, email: str) -> str | None:
+        """ "username" or "email" when an account has the same one already, else None."""
+        ...
 
 
 class CollectRepository(Protocol):

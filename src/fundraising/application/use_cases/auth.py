@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from attrs import field, frozen
 
-from fundraising.application.errors import (
-    AuthenticationFailed,
-    Conflict,
-    FieldError,
-    Throttled,
-)
+from fundraising.application.errors import AuthenticationFailed, Conflict, FieldError
 from fundraising.application.ports.clock import Clock
+from fundraising.application.ports.identity import IdentityRules
 from fundraising.application.ports.security import (
-    LoginThrottle,
     PasswordHasher,
+    RateLimiter,
     TokenPair,
     TokenService,
     TokenType,
 )
 from fundraising.application.ports.unit_of_work import DuplicateUser, UnitOfWork, UnitOfWorkFactory
+from fundraising.application.throttles import Limit, address_key, reserve
 from fundraising.application.unit_of_work import in_transaction
 from fundraising.application.views import UserView
-from fundraising.domain.errors import FieldErrors
+from fundraising.domain.errors import FieldErrors, InvalidValue
 from fundraising.domain.passwords import check_password
-from fundraising.domain.user import User, parse_email, parse_name, parse_username
+from fundraising.domain.user import User, parse_name, parse_username, username_key
 
 BAD_CREDENTIALS = "No active account found with the given credentials."
 
@@ -38,24 +35,33 @@ def active_user(uow: UnitOfWork, user_id: int) -> User:
 
 @frozen
 class Registration:
+    """A new account; `client_address` is None when an administrator creates it (no limit)."""
+
     username: str
     email: str
     password: str
     first_name: str = ""
     last_name: str = ""
+    client_address: str | None = None
     rejected: tuple[FieldError, ...] = field(default=(), kw_only=True)
 
 
 @frozen
 class RegisterUser:
+    """Validate, count the attempt against the client's address, refuse a taken name or
+    address, and only then spend a password hash."""
+
     uow_factory: UnitOfWorkFactory
     hasher: PasswordHasher
+    identity: IdentityRules
+    limiter: RateLimiter
+    limit: Limit
     clock: Clock
 
     def __call__(self, registration: Registration) -> UserView:
         errors = FieldErrors(registration.rejected)
-        username = errors.check("username", lambda: parse_username(registration.username))
-        email = errors.check("email", lambda: parse_email(registration.email))
+        username = errors.check("username", lambda: self._username(registration.username))
+        email = errors.check("email", lambda: self.identity.email(registration.email))
         first_name = errors.check("first_name", lambda: parse_name(registration.first_name))
         last_name = errors.check("last_name", lambda: parse_name(registration.last_name))
         password = errors.check(
@@ -66,6 +72,18 @@ class RegisterUser:
         )
         errors.raise_if_any()
         assert username and email and password is not None
+        if registration.client_address is not None:
+            address = address_key(registration.client_address)
+            reserve(
+                self.limiter,
+                [f"register:{address}"],
+                self.limit,
+                "Too many accounts were registered from this address; try again later.",
+            )
+        with self.uow_factory() as uow:
+            taken = uow.users.taken(username, email)
+        if taken:
+            raise Conflict(f"A user with that {taken} already exists.")
         user = User(
             id=None,
             username=username,
@@ -80,12 +98,18 @@ class RegisterUser:
         def register(uow: UnitOfWork) -> UserView:
             try:
                 added = uow.users.add(user)
-            except DuplicateUser as duplicate:
+            except DuplicateUser as duplicate:  # registered meanwhile
                 raise Conflict(f"A user with that {duplicate.field} already exists.") from None
             uow.commit()
             return UserView.of(added)
 
         return in_transaction(self.uow_factory, register)
+
+    def _username(self, value: str) -> str:
+        username = parse_username(value)
+        if self.identity.deceptive(username):
+            raise InvalidValue("Mixes alphabets with letters that look alike; use one alphabet.")
+        return username
 
 
 @frozen
@@ -95,29 +119,45 @@ class Credentials:
     client_address: str
 
 
+def _login_name(username: str) -> str | None:
+    """The username as stored, or None when it could not have been registered."""
+    try:
+        return parse_username(username)
+    except InvalidValue:
+        return None
+
+
 @frozen
 class LogIn:
-    """Issue tokens; an unknown user, a wrong password and an inactive user fail alike."""
+    """Issue tokens; an unknown user, a wrong password and an inactive user fail alike.
+
+    The attempt is counted against the account and the client's address *before* the password
+    is checked (and taken back when it succeeds): parallel guesses cannot pass the limit. A
+    username that could not be registered names no account; it counts against the address.
+    """
 
     uow_factory: UnitOfWorkFactory
     hasher: PasswordHasher
     tokens: TokenService
-    throttle: LoginThrottle
+    limiter: RateLimiter
+    limit: Limit
 
     def __call__(self, credentials: Credentials) -> TokenPair:
-        account = f"user:{credentials.username.lower()}"
-        address = f"address:{credentials.client_address}"
-        if wait := self.throttle.attempt(account, address):
-            raise Throttled("Too many failed login attempts; try again later.", retry_after=wait)
-        with self.uow_factory() as uow:
-            user = uow.users.by_username(credentials.username)
+        name = _login_name(credentials.username)
+        keys = [f"login:address:{address_key(credentials.client_address)}"]
+        if name is not None:
+            keys.append(f"login:user:{username_key(name)}")
+        reserve(self.limiter, keys, self.limit, "Too many failed login attempts; try again later.")
+        user = None
+        if name is not None:
+            with self.uow_factory() as uow:
+                user = uow.users.by_login(name)
         if user is None:
             self.hasher.dummy_verify()
         elif self.hasher.verify(user.password_hash, credentials.password) and user.is_active:
             assert user.id is not None
-            self.throttle.succeeded(account)
+            self.limiter.release(keys)
             return self.tokens.issue(user.id)
-        self.throttle.failed(address)
         raise AuthenticationFailed(BAD_CREDENTIALS)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from attrs import field, frozen
 
@@ -189,24 +190,41 @@ class DeleteCollect:
 
 
 @frozen
-class DeactivateCollect:
-    """An administrator closes a collect to donations, whoever its author is."""
+class Moderation:
+    """An administrator's decision on a collect: deactivate, block (with a reason) or unblock."""
+
+    collect_id: int
+    action: Literal["deactivate", "block", "unblock"]
+    reason: str | None = None
+
+
+@frozen
+class ModerateCollect:
+    """Administrators close or block a collect, whoever its author is; a blocked collect takes
+    no donation and no change by its author until it is unblocked."""
 
     uow_factory: UnitOfWorkFactory
     cache: Cache
     clock: Clock
 
-    def __call__(self, collect_id: int) -> None:
-        def deactivate(uow: UnitOfWork) -> None:
-            collect = uow.collects.get(collect_id, for_update=True)
+    def __call__(self, moderation: Moderation) -> None:
+        def moderate(uow: UnitOfWork) -> None:
+            collect = uow.collects.get(moderation.collect_id, for_update=True)
             if collect is None:
                 raise NotFound("No collect with this id.")
-            collect.change(now=self.clock.now(), is_active=False)
+            now = self.clock.now()
+            match moderation.action:
+                case "deactivate":
+                    collect.deactivate(now)
+                case "block":
+                    collect.block(moderation.reason, now)
+                case "unblock":
+                    collect.unblock(now)
             uow.collects.save(collect)
-            _changed(uow, self.cache, collect_id)
+            _changed(uow, self.cache, moderation.collect_id)
             uow.commit()
 
-        in_transaction(self.uow_factory, deactivate)
+        in_transaction(self.uow_factory, moderate)
 
 
 @frozen

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from attrs import define, field, frozen
 
+from fundraising.application.ports.cache import Cache
 from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.queries import Totals
 from fundraising.application.ports.security import PasswordHasher
@@ -17,6 +18,7 @@ from fundraising.domain.collect import Collect
 from fundraising.domain.errors import ValidationFailed
 from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment, PaymentStatus
+from fundraising.domain.user import username_key
 
 BATCH = 5_000
 
@@ -43,6 +45,7 @@ class GenerateTestData:
 
     loader: BulkLoader
     hasher: PasswordHasher
+    cache: Cache
     clock: Clock
 
     def __call__(
@@ -52,18 +55,30 @@ class GenerateTestData:
             raise ValidationFailed.single("users", "Need at least one user and no negative count.")
         now = self.clock.now()
         users = self._users(request, source, progress, now)
-        collects = self._collects(
-            request.collects, authors=users, source=source, rng=rng, progress=progress, now=now
-        )
-        payments = self._payments(
-            request.payments,
-            collects=collects,
-            payers=users,
-            source=source,
-            rng=rng,
-            progress=progress,
-            now=now,
-        )
+        collects: list[Collect] = []
+        try:
+            self._collects(
+                request.collects,
+                into=collects,
+                authors=users,
+                source=source,
+                rng=rng,
+                progress=progress,
+                now=now,
+            )
+            payments = self._payments(
+                request.payments,
+                collects=collects,
+                payers=users,
+                source=source,
+                rng=rng,
+                progress=progress,
+                now=now,
+            )
+        finally:  # each batch is committed on its own: a run that failed changed these too
+            for collect in collects:
+                if collect.id is not None:
+                    self.cache.collect_changed(collect.id)
         return SeedSummary(len(users), len(collects), payments)
 
     def _users(
@@ -89,12 +104,12 @@ class GenerateTestData:
             taken_names, taken_emails = self.loader.taken(
                 [p.username for p in candidates], [p.email for p in candidates]
             )
-            names |= taken_names
             emails |= taken_emails
+            names |= {username_key(name) for name in taken_names}
             for person in candidates:
-                if person.username not in names and person.email not in emails:
+                if username_key(person.username) not in names and person.email not in emails:
                     people.append(person)
-                    names.add(person.username)
+                    names.add(username_key(person.username))
                     emails.add(person.email)
         return people
 
@@ -102,22 +117,21 @@ class GenerateTestData:
         self,
         count: int,
         *,
+        into: list[Collect],
         authors: list[int],
         source: SeedSource,
         rng: random.Random,
         progress: Progress,
         now: datetime,
-    ) -> list[Collect]:
+    ) -> None:
         progress.start("collects", count)
-        made: list[Collect] = []
-        while len(made) < count:
-            size = min(BATCH, count - len(made))
+        while len(into) < count:
+            size = min(BATCH, count - len(into))
             batch = [source.collect(rng.choice(authors), now) for _ in range(size)]
             for collect, collect_id in zip(batch, self.loader.add_collects(batch), strict=True):
                 collect.id = collect_id
-            made += batch
+            into += batch
             progress.advance(size)
-        return made
 
     def _payments(
         self,

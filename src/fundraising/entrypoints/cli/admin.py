@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fundraising.application.use_cases.auth import Registration
+from fundraising.application.use_cases.collects import Moderation
 from fundraising.entrypoints.cli import bootstrap
 
 console = Console()
@@ -40,16 +41,34 @@ def create_user(
     typer.echo(f"created user {user.username} (id {user.id})")
 
 
-def deactivate_collect(
-    collect_id: Annotated[int, typer.Argument(help="The collect's id.")],
-) -> None:
-    """Close a collect to donations, whoever its author is."""
+def _moderate(moderation: Moderation, done: str) -> None:
     container = bootstrap.container()
     try:
-        container.deactivate_collect()(collect_id)
+        container.moderate_collect()(moderation)
     finally:
         container.shutdown_resources()
-    typer.echo(f"collect {collect_id} deactivated")
+    typer.echo(f"collect {moderation.collect_id} {done}")
+
+
+CollectId = Annotated[int, typer.Argument(help="The collect's id.")]
+
+
+def deactivate_collect(collect_id: CollectId) -> None:
+    """Close a collect to donations, whoever its author is (its author may reopen it)."""
+    _moderate(Moderation(collect_id, "deactivate"), "deactivated")
+
+
+def block_collect(
+    collect_id: CollectId,
+    reason: Annotated[str | None, typer.Option(help="Why (kept for the record).")] = None,
+) -> None:
+    """Block a collect: no donation, and no change by its author, until it is unblocked."""
+    _moderate(Moderation(collect_id, "block", reason), "blocked")
+
+
+def unblock_collect(collect_id: CollectId) -> None:
+    """Lift a block; the collect is as it was before."""
+    _moderate(Moderation(collect_id, "unblock"), "unblocked")
 
 
 def reconcile(
@@ -100,4 +119,11 @@ def check() -> None:
         raise typer.Exit(1)
 
 
-COMMANDS: list[Callable[..., None]] = [create_user, deactivate_collect, reconcile, check]
+COMMANDS: list[Callable[..., None]] = [
+    create_user,
+    deactivate_collect,
+    block_collect,
+    unblock_collect,
+    reconcile,
+    check,
+]

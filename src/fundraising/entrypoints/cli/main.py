@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from fundraising.domain.errors import ValidationFailed
 from fundraising.entrypoints.cli import admin, database, processes, seed
@@ -47,6 +48,15 @@ def _message(error: Exception) -> str:
     return str(error) or type(error).__name__
 
 
+def _setting_error(error: ErrorDetails) -> str:
+    """One setting's problem, naming its variable (a check of several names them itself)."""
+    message = error["msg"].removeprefix("Value error, ")
+    variable = "FUNDRAISING_" + "_".join(str(part) for part in error["loc"]).upper()
+    if not error["loc"] or variable in message:
+        return message
+    return f"{variable}: {message}"
+
+
 def main() -> None:
     """Run the CLI: a failure is one clear line and a non-zero exit status (2 for a usage
     error), with the traceback under --debug."""
@@ -61,7 +71,7 @@ def main() -> None:
         raise SystemExit(getattr(usage, "exit_code", 2)) from None
     except ValidationError as invalid:
         for error in invalid.errors():
-            print(f"fundraising: configuration: {error['msg']}", file=sys.stderr)
+            print(f"fundraising: configuration: {_setting_error(error)}", file=sys.stderr)
         raise SystemExit(1) from None
     except Exception as error:  # the one place where any failure becomes a clean message
         if _debug:

@@ -29,10 +29,11 @@ def serve(
 ) -> None:
     """Serve the HTTP API with uvicorn (one event loop per worker process)."""
     current = bootstrap.settings()
-    if workers > 1 and current.broker_url is None:
+    if workers > 1 and (current.broker_url is None or current.redis_url is None):
         raise typer.BadParameter(
-            "several workers need FUNDRAISING_BROKER_URL: the in-process task queue "
-            "lives in one process",
+            "several workers need FUNDRAISING_BROKER_URL and FUNDRAISING_REDIS_URL: the "
+            "in-process task queue and cache live in one process (another would serve what "
+            "this one changed from its stale cache)",
             param_hint="--workers",
         )
     # For the worker processes (spawned, so they read it at start): few malloc arenas and a
@@ -49,7 +50,8 @@ def serve(
         reload=reload,
         reload_dirs=["src"] if reload else None,
         log_level=current.log_level.lower(),
-        proxy_headers=True,
+        proxy_headers=bool(current.proxies),  # X-Forwarded-For only from trusted proxies
+        forwarded_allow_ips=current.proxies,
         server_header=False,
         timeout_graceful_shutdown=10,
     )

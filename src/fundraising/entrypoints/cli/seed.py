@@ -27,6 +27,7 @@ from fundraising.application.use_cases.seeding import SeedRequest
 from fundraising.entrypoints.cli import bootstrap
 
 console = Console(stderr=True)
+PASSWORD = "testpassword"
 
 
 class RichProgress:
@@ -59,10 +60,23 @@ def generate_test_data(
     ] = None,
     locale: Annotated[str, typer.Option(help="Faker locale of names and texts.")] = "ru_RU",
     password: Annotated[
-        str, typer.Option(help="The password of every generated user (hashed once).")
-    ] = "testpassword",
+        str | None,
+        typer.Option(
+            help=f"The password of every generated user, hashed once (default: {PASSWORD})."
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Generate in production too (with an explicit --password)."),
+    ] = False,
 ) -> None:
     """Fill the database with realistic users, collects and payments (totals consistent)."""
+    if bootstrap.settings().env == "production" and not (force and password):
+        raise typer.BadParameter(
+            "refusing to generate test data in production: its users would share a known "
+            "password; pass --force and an explicit --password if you mean it",
+            param_hint="--force",
+        )
     container = bootstrap.container()
     chosen_seed = seed if seed is not None else random.SystemRandom().getrandbits(32)
     source = FakerSource(seed=chosen_seed, locale=locale)
@@ -79,7 +93,7 @@ def generate_test_data(
         with Progress(*columns, console=console) as bars:
             try:
                 summary = container.generate_test_data()(
-                    SeedRequest(users, collects, payments, password),
+                    SeedRequest(users, collects, payments, password or PASSWORD),
                     source,
                     rng,
                     RichProgress(bars),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.types import Message, Scope
@@ -27,14 +28,36 @@ from fundraising.entrypoints.logs import configure_logging
 from fundraising.settings import Settings
 
 log = logging.getLogger(__name__)
+EXPOSED_HEADERS = (
+    "ETag",
+    "Idempotent-Replayed",
+    "Location",
+    "Retry-After",
+    "X-Cache",
+    "X-Request-ID",
+)
 
 
-async def _tag_request_id(message: Message, scope: Scope) -> None:
-    """Every response carries X-Request-ID, error pages and 404s included."""
+async def _common_headers(message: Message, scope: Scope) -> None:
+    """Every response carries X-Request-ID and nosniff: error pages, 404s, cache hits, media."""
     if message["type"] == "http.response.start":
         headers = list(message.get("headers", []))
         headers.append((b"x-request-id", request_id(scope).encode()))
+        headers.append((b"x-content-type-options", b"nosniff"))
         message["headers"] = headers
+
+
+def _cors(origins: list[str]) -> CORSConfig | None:
+    """Preflights answered for the configured origins only; none by default."""
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-Request-ID"],
+        expose_headers=[*EXPOSED_HEADERS],
+        max_age=600,
+    )
 
 
 def create_app(container: Container) -> Litestar:
@@ -56,7 +79,14 @@ def create_app(container: Container) -> Litestar:
 
     authenticate = container.authenticate()
     cache = container.cache() if settings.cache_enabled else None
-    state = State({"container": container, "authenticate": authenticate, "response_cache": cache})
+    state = State(
+        {
+            "container": container,
+            "authenticate": authenticate,
+            "response_cache": cache,
+            "public_url": settings.public_url,
+        }
+    )
     app = Litestar(
         route_handlers=[
             *auth.HANDLERS,
@@ -68,13 +98,14 @@ def create_app(container: Container) -> Litestar:
         state=state,
         on_startup=[start],
         on_shutdown=[stop],
-        before_send=[_tag_request_id],
+        before_send=[_common_headers],
+        cors_config=_cors(settings.origins),
         exception_handlers={
             DomainError: domain_error_handler,
             HTTPException: http_error_handler,
             Exception: unexpected_error_handler,
         },
-        openapi_config=openapi_config(settings.public_url),
+        openapi_config=openapi_config(),
         request_max_body_size=MAX_JSON_BODY,
         logging_config=None,
         debug=False,
@@ -82,7 +113,12 @@ def create_app(container: Container) -> Litestar:
     complete_document(app)
     if cache is not None:
         # In front of routing, as Litestar itself puts CORS: a hit costs no more than that.
-        app.asgi_handler = CachedReads(app.asgi_handler, cache=cache, authenticate=authenticate)
+        app.asgi_handler = CachedReads(
+            app.asgi_handler,
+            cache=cache,
+            authenticate=authenticate,
+            public_url=settings.public_url,
+        )
     return app
 
 

@@ -4,32 +4,52 @@ A hit is answered by `CachedReads`, a middleware that runs before the handler's 
 parsing and dependencies: one cache round trip, no SQL, the stored bytes as they are. A miss
 goes on to the handler, which runs the use case in a worker thread and stores the encoded body
 under the version read *before* the query, so a write committed meanwhile is never hidden.
-Both sides derive the cache key from the raw request the same way.
+Both sides derive the cache key from the raw request the same way. A cache that fails in any
+way is bypassed: the request is answered from the database, never with a 500.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+from attrs import frozen
 from litestar import Request, Response
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, Scope, Send
 
-from fundraising.adapters.cache.base import LISTS, Entry, Lookup, collect_scope, etag_of
+from fundraising.adapters.cache.base import BYPASS, LISTS, Entry, Lookup, collect_scope, etag_of
 from fundraising.application.errors import AuthenticationFailed
 from fundraising.entrypoints.http.dependencies import MAX_ID
+from fundraising.entrypoints.http.pages import COLLECT_LIST_QUERY, PAGING
 from fundraising.entrypoints.http.threads import in_thread
 
+log = logging.getLogger(__name__)
 COLLECTS = "/api/v1/collects"
 _LOOKUP = "cache_lookup"
+
+
+MAX_ENTRY_BYTES = 1 << 20  # a larger body is answered, not kept
+_QUERIES = {"": COLLECT_LIST_QUERY, "detail": (), "payments": PAGING}
 
 
 class ResponseCache(Protocol):
     async def lookup(self, scope: str, key: str) -> Lookup: ...
 
-    async def store(self, scope: str, version: str, key: str, entry: Entry) -> None: ...
+    async def store(
+        self, scope: str, version: str, key: str, entry: Entry, *, ttl: float | None = None
+    ) -> None: ...
+
+
+@frozen
+class Rendered:
+    """A body, and for how long the cache may keep it at most: what a clock changes (a
+    collect's `ended`) must not outlive its moment in the cache. None: as long as it likes."""
+
+    body: bytes
+    fresh_for: float | None = None
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -41,28 +61,31 @@ def _bearer(scope: Scope) -> str:
     return token.strip() if kind.lower() == "bearer" else ""
 
 
-def target(scope: Scope, user_id: int) -> tuple[str, str] | None:
+def target(scope: Scope, user_id: int, public_url: str | None) -> tuple[str, str] | None:
     """The cache scope and key of a collect GET, or None for any other request.
 
-    The key covers what the body depends on: scheme and host (absolute links), path and the
-    query, with `author=me` resolved to the caller so that nobody gets another's list.
+    The key covers what the body depends on: the base of its absolute links (the public URL,
+    else the request's scheme and host), the path, and the query parameters the endpoint knows,
+    with `author=me` resolved to the caller so that nobody gets another's list. Unknown
+    parameters change nothing, so they make no new entry.
     """
     parts = scope["path"].removeprefix(COLLECTS).strip("/").split("/")
     if parts == [""]:
-        cache_scope = LISTS
+        cache_scope, known = LISTS, _QUERIES[""]
     elif parts[0].isascii() and parts[0].isdigit() and parts[1:] in ([], ["payments"]):
         if not 1 <= int(parts[0]) <= MAX_ID:
             return None
-        cache_scope = collect_scope(int(parts[0]))
+        cache_scope, known = collect_scope(int(parts[0])), _QUERIES[(parts[1:] or ["detail"])[0]]
     else:
         return None
     # In the order given: with a repeated parameter the last one wins, so order matters.
     query = [
         (name, str(user_id) if (name, value) == ("author", "me") else value)
         for name, value in parse_qsl(scope["query_string"].decode("latin-1"), True)
+        if name in known
     ]
-    host = _header(scope, b"host")
-    text = f"{scope['scheme']}://{host}{scope['path'].rstrip('/')}?{query}"
+    base = public_url or f"{scope['scheme']}://{_header(scope, b'host')}"
+    text = f"{base}{scope['path'].rstrip('/')}?{query}"
     return cache_scope, hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -70,14 +93,22 @@ class CachedReads:
     """Answer collect GETs from the cache when it holds them; pass everything else on."""
 
     def __init__(
-        self, app: ASGIApp, *, cache: ResponseCache, authenticate: Callable[[str], int]
+        self,
+        app: ASGIApp,
+        *,
+        cache: ResponseCache,
+        authenticate: Callable[[str], int],
+        public_url: str | None,
     ) -> None:
         self._app = app
         self._cache = cache
         self._authenticate = authenticate
+        self._public_url = public_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("method") != "GET":  # websockets have no method
+        # Websockets have no method. A cross-origin read goes through the app, whose CORS layer
+        # adds its headers; the handler answers it from the cache all the same.
+        if scope.get("method") != "GET" or _header(scope, b"origin"):
             await self._app(scope, receive, send)
             return
         try:
@@ -85,11 +116,11 @@ class CachedReads:
         except AuthenticationFailed:
             await self._app(scope, receive, send)  # the handler answers the 401
             return
-        found = target(scope, user_id)
+        found = target(scope, user_id, self._public_url)
         if found is None:
             await self._app(scope, receive, send)
             return
-        lookup = await self._cache.lookup(*found)
+        lookup = await _lookup(self._cache, found)
         if lookup.entry is None:
             scope.setdefault("state", {})[_LOOKUP] = (found, lookup)
             await self._app(scope, receive, send)
@@ -115,29 +146,54 @@ async def cached_json(
     request: Request[Any, Any, Any],
     cache: ResponseCache | None,
     user_id: int,
-    render: Callable[[], bytes],
+    render: Callable[[], Rendered],
 ) -> Response[bytes]:
     """The JSON body for this request: from the cache, or from `render` run in a thread."""
     if cache is None:
-        return _respond(request, await _rendered(render), "MISS")
+        return _respond(request, (await _rendered(render))[0], "MISS")
     found, lookup = request.scope.get("state", {}).get(_LOOKUP) or (None, None)
     if found is None or lookup is None:
-        found = target(request.scope, user_id)
+        found = target(request.scope, user_id, request.app.state.public_url)
         if found is None:  # a path the router took but no cache key names (e.g. /collects/+1/)
-            return _respond(request, await _rendered(render), "BYPASS")
-        lookup = await cache.lookup(*found)
+            return _respond(request, (await _rendered(render))[0], "BYPASS")
+        lookup = await _lookup(cache, found)
         if lookup.entry is not None:
             return _respond(request, lookup.entry, "HIT")
-    entry = await _rendered(render)
+    entry, fresh_for = await _rendered(render)
     if lookup.version is None:
         return _respond(request, entry, "BYPASS")
-    await cache.store(found[0], lookup.version, found[1], entry)
-    return _respond(request, entry, "MISS")
+    return _respond(request, entry, await _kept(cache, found, lookup.version, entry, fresh_for))
 
 
-async def _rendered(render: Callable[[], bytes]) -> Entry:
-    body = await in_thread(render)
-    return Entry(body, etag_of(body))
+async def _kept(
+    cache: ResponseCache,
+    found: tuple[str, str],
+    version: str,
+    entry: Entry,
+    fresh_for: float | None,
+) -> str:
+    """Store a rendered body unless it is too large or already stale; how it was answered."""
+    if len(entry.body) > MAX_ENTRY_BYTES or (fresh_for is not None and fresh_for <= 0):
+        return "MISS"
+    try:
+        await cache.store(found[0], version, found[1], entry, ttl=fresh_for)
+    except Exception as error:
+        log.warning("response cache failed to store, answering without it", exc_info=error)
+        return "BYPASS"
+    return "MISS"
+
+
+async def _lookup(cache: ResponseCache, found: tuple[str, str]) -> Lookup:
+    try:
+        return await cache.lookup(*found)
+    except Exception as error:
+        log.warning("response cache failed to look up, answering without it", exc_info=error)
+        return BYPASS
+
+
+async def _rendered(render: Callable[[], Rendered]) -> tuple[Entry, float | None]:
+    rendered = await in_thread(render)
+    return Entry(rendered.body, etag_of(rendered.body)), rendered.fresh_for
 
 
 def _answer(if_none_match: str, entry: Entry, status: str) -> tuple[int, dict[str, str]]:

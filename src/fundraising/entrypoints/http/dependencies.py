@@ -44,5 +44,18 @@ def existing_id(value: int, what: str) -> int:
     return value
 
 
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The TCP peer, or the client a trusted proxy names (uvicorn applies
+    FUNDRAISING_TRUSTED_PROXIES before the app sees the request)."""
+    return request.client.host if request.client else "unknown"
+
+
+def base_url(request: Request[Any, Any, Any]) -> str:
+    """Where absolute links point: FUNDRAISING_PUBLIC_URL when set (always in production), else
+    the scheme and Host of the request (development), never with a trailing slash."""
+    public_url: str | None = request.app.state.public_url
+    return public_url or str(request.base_url).rstrip("/")
+
+
 def media_url(request: Request[Any, Any, Any]) -> str:
-    return f"{str(request.base_url).rstrip('/')}/media/"
+    return f"{base_url(request)}/media/"

@@ -44,7 +44,7 @@ _DESCRIPTIONS = {
     409: "The request conflicts with the current state.",
     413: "The body (or the cover file) is too large.",
     415: "Unsupported content type.",
-    429: "Too many failed attempts; see Retry-After.",
+    429: "Too many attempts; see Retry-After.",
     503: "A backing service is unavailable; retry later.",
 }
 
@@ -141,7 +141,7 @@ def _request_schemas() -> dict[str, Any]:
     return components
 
 
-def openapi_config(public_url: str) -> OpenAPIConfig:
+def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Fundraising API",
         version="1.0.0",

@@ -11,8 +11,11 @@ from litestar import Request
 from fundraising.application.errors import ValidationFailed
 from fundraising.application.pagination import PageRequest
 from fundraising.application.views import Page
+from fundraising.entrypoints.http.dependencies import base_url
 
 _INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+PAGING = ("page", "page_size")
+COLLECT_LIST_QUERY = ("occasion", "is_active", "author", "search", "ordering", *PAGING)
 
 
 def page_request(request: Request[Any, Any, Any], page: int, page_size: int) -> PageRequest:
@@ -24,13 +27,21 @@ def page_request(request: Request[Any, Any, Any], page: int, page_size: int) -> 
     return PageRequest.of(page, page_size)
 
 
-def links(request: Request[Any, Any, Any], page: Page[Any]) -> tuple[str | None, str | None]:
+def links(
+    request: Request[Any, Any, Any], page: Page[Any], known: tuple[str, ...] = PAGING
+) -> tuple[str | None, str | None]:
+    """The next and previous pages, with the query parameters the list knows (others change
+    nothing, so they are not repeated)."""
     # The path as the client wrote it (Litestar's own drops the trailing slash); some servers
     # leave the query on raw_path.
     raw = request.scope.get("raw_path", b"").decode("latin-1").partition("?")[0]
     path = raw or request.url.path
-    base = f"{str(request.base_url).rstrip('/')}{path}"
-    others = [(key, value) for key, value in request.query_params.multi_items() if key != "page"]
+    base = f"{base_url(request)}{path}"
+    others = [
+        (key, value)
+        for key, value in request.query_params.multi_items()
+        if key in known and key != "page"
+    ]
 
     def link(number: int) -> str:
         return f"{base}?{urlencode([*others, ('page', str(number))])}"

@@ -15,7 +15,13 @@ from fundraising.application.views import (
     PaymentView,
     UserView,
 )
-from fundraising.domain.collect import DESCRIPTION_MAX, TITLE_MAX, CoverStatus, Occasion
+from fundraising.domain.collect import (
+    DESCRIPTION_MAX,
+    TITLE_MAX,
+    CollectStatus,
+    CoverStatus,
+    Occasion,
+)
 from fundraising.domain.money import Money
 from fundraising.domain.payment import COMMENT_MAX, TRANSACTION_ID_MAX, PaymentStatus
 from fundraising.domain.user import EMAIL_MAX, NAME_MAX, USERNAME_MAX
@@ -147,6 +153,7 @@ class Collect(Struct):
     start_date: datetime
     end_date: datetime | None
     is_active: bool
+    status: CollectStatus
     created_by: int
     author_name: str
     cover_url: str | None
@@ -211,7 +218,7 @@ def user(view: UserView) -> User:
     return User(view.id, view.username, view.email, view.first_name, view.last_name)
 
 
-def _collect_fields(view: CollectView, media_url: str) -> dict[str, Any]:
+def _collect_fields(view: CollectView, media_url: str, now: datetime) -> dict[str, Any]:
     return {
         "id": view.id,
         "title": view.title,
@@ -225,6 +232,7 @@ def _collect_fields(view: CollectView, media_url: str) -> dict[str, Any]:
         "start_date": view.start_date,
         "end_date": view.end_date,
         "is_active": view.is_active,
+        "status": view.status(now),
         "created_by": view.created_by,
         "author_name": view.author_name,
         "cover_url": f"{media_url}{view.cover_image}" if view.cover_image else None,
@@ -234,17 +242,17 @@ def _collect_fields(view: CollectView, media_url: str) -> dict[str, Any]:
     }
 
 
-def collect(view: CollectView, media_url: str) -> Collect:
-    return Collect(**_collect_fields(view, media_url))
+def collect(view: CollectView, media_url: str, now: datetime) -> Collect:
+    return Collect(**_collect_fields(view, media_url, now))
 
 
 def feed_item(entry: FeedEntry) -> FeedItem:
     return FeedItem(str(entry.amount), entry.payment_date, entry.donor_name)
 
 
-def collect_detail(detail: CollectDetail, media_url: str) -> CollectDetailed:
+def collect_detail(detail: CollectDetail, media_url: str, now: datetime) -> CollectDetailed:
     return CollectDetailed(
-        **_collect_fields(detail.collect, media_url),
+        **_collect_fields(detail.collect, media_url, now),
         payments=[feed_item(entry) for entry in detail.payments],
     )
 

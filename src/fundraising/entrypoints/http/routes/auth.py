@@ -23,7 +23,12 @@ from fundraising.application.use_cases.auth import (
 )
 from fundraising.entrypoints.http import schemas
 from fundraising.entrypoints.http.bodies import Fields, json_object, read_fields
-from fundraising.entrypoints.http.dependencies import AUTHENTICATED, SECURED, use_case
+from fundraising.entrypoints.http.dependencies import (
+    AUTHENTICATED,
+    SECURED,
+    client_address,
+    use_case,
+)
 from fundraising.entrypoints.http.openapi import body, problems
 from fundraising.entrypoints.http.threads import in_thread
 
@@ -37,7 +42,7 @@ TAGS = ["auth"]
     summary="Register a user",
     dependencies={"register_user": use_case("register_user")},
     operation_class=body(schemas.UserRegistration),
-    responses=problems(400, 409, 413, 415),
+    responses=problems(400, 409, 413, 415, 429),
 )
 async def register(
     request: Request[Any, Any, Any], register_user: NamedDependency[RegisterUser]
@@ -49,6 +54,7 @@ async def register(
         password=fields.get("password", ""),
         first_name=fields.get("first_name", ""),
         last_name=fields.get("last_name", ""),
+        client_address=client_address(request),
         rejected=fields.errors,
     )
     return schemas.user(await in_thread(register_user, registration))
@@ -75,8 +81,7 @@ async def create_tokens(
     request: Request[Any, Any, Any], log_in: NamedDependency[LogIn]
 ) -> schemas.TokenPair:
     fields = await _valid(request, schemas.Credentials)
-    client = request.client.host if request.client else "unknown"
-    login = Login(fields.get("username"), fields.get("password"), client)
+    login = Login(fields.get("username"), fields.get("password"), client_address(request))
     pair = await in_thread(log_in, login)
     return schemas.TokenPair(pair.access, pair.refresh)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated, Any, BinaryIO, cast
 
 from litestar import Request, Response, delete, get, patch, post
@@ -25,6 +27,7 @@ from fundraising.application.use_cases.collects import (
     UpdateCollect,
 )
 from fundraising.application.use_cases.covers import Upload
+from fundraising.application.views import CollectView
 from fundraising.domain.collect import UNSET, Occasion
 from fundraising.entrypoints.http import schemas
 from fundraising.entrypoints.http.bodies import (
@@ -34,20 +37,22 @@ from fundraising.entrypoints.http.bodies import (
     json_object,
     read_fields,
 )
-from fundraising.entrypoints.http.caching import cached_json
+from fundraising.entrypoints.http.caching import Rendered, cached_json
 from fundraising.entrypoints.http.dependencies import (
     AUTHENTICATED,
     MAX_ID,
     SECURED,
+    base_url,
     existing_id,
     media_url,
     use_case,
 )
 from fundraising.entrypoints.http.openapi import body, problems
-from fundraising.entrypoints.http.pages import links, page_request
+from fundraising.entrypoints.http.pages import COLLECT_LIST_QUERY, links, page_request
 from fundraising.entrypoints.http.threads import in_thread
 
 TAGS = ["collects"]
+SEARCH_MAX = 255
 CollectId = Annotated[int, Parameter(description="A collect id (a positive 64-bit integer).")]
 NOT_MODIFIED = {304: ResponseSpec(None, description="Not modified (If-None-Match matched).")}
 
@@ -65,7 +70,15 @@ def _author(value: str | None, user_id: NamedDependency[int]) -> int | None:
 def _search(value: str | None) -> str | None:
     if value and any(unicodedata.category(char) == "Cc" for char in value):
         raise ValidationFailed.single("search", "Must not contain control characters.")
+    if value and len(value) > SEARCH_MAX:
+        raise ValidationFailed.single("search", f"Must be at most {SEARCH_MAX} characters long.")
     return value or None
+
+
+def _shown(body: bytes, views: Sequence[CollectView], now: datetime) -> Rendered:
+    """A body kept by the cache no longer than the first status it shows stays true."""
+    changes = [at for view in views if (at := view.status_changes_at(now)) is not None]
+    return Rendered(body, (min(changes) - now).total_seconds() if changes else None)
 
 
 @get(
@@ -88,7 +101,10 @@ async def list_collects(
     is_active: FromQuery[bool | None] = None,
     author: Annotated[str | None, QueryParameter(description='"me" or a user id.')] = None,
     search: Annotated[
-        str | None, QueryParameter(description="Title or description contains (any case).")
+        str | None,
+        QueryParameter(
+            description="Title or description contains (any case).", max_length=SEARCH_MAX
+        ),
     ] = None,
     ordering: FromQuery[CollectOrdering] = CollectOrdering.CREATED_AT_DESC,
     page: FromQuery[int] = 1,
@@ -103,13 +119,16 @@ async def list_collects(
     )
     wanted = page_request(request, page, page_size)
     list_collects = state.container.list_collects()
+    clock = state.container.clock()
     base = media_url(request)
 
-    def render() -> bytes:
+    def render() -> Rendered:
         found = list_collects(filters, wanted)
-        next_link, previous_link = links(request, found)
-        results = [schemas.collect(view, base) for view in found.items]
-        return schemas.encode(schemas.CollectPage(found.count, next_link, previous_link, results))
+        next_link, previous_link = links(request, found, COLLECT_LIST_QUERY)
+        now = clock.now()
+        results = [schemas.collect(view, base, now) for view in found.items]
+        page = schemas.CollectPage(found.count, next_link, previous_link, results)
+        return _shown(schemas.encode(page), found.items, now)
 
     return await cached_json(request, state.response_cache, user_id, render)
 
@@ -134,10 +153,14 @@ async def get_collect(
 ) -> Response[bytes]:
     existing_id(collect_id, "collect")
     get_collect = state.container.get_collect()
+    clock = state.container.clock()
     base = media_url(request)
 
-    def render() -> bytes:
-        return schemas.encode(schemas.collect_detail(get_collect(collect_id), base))
+    def render() -> Rendered:
+        detail, now = get_collect(collect_id), clock.now()
+        return _shown(
+            schemas.encode(schemas.collect_detail(detail, base, now)), [detail.collect], now
+        )
 
     return await cached_json(request, state.response_cache, user_id, render)
 
@@ -166,11 +189,13 @@ async def list_feed(
     wanted = page_request(request, page, page_size)
     list_feed = state.container.list_feed()
 
-    def render() -> bytes:
+    def render() -> Rendered:
         found = list_feed(collect_id, wanted)
         next_link, previous_link = links(request, found)
         results = [schemas.feed_item(entry) for entry in found.items]
-        return schemas.encode(schemas.FeedPage(found.count, next_link, previous_link, results))
+        return Rendered(
+            schemas.encode(schemas.FeedPage(found.count, next_link, previous_link, results))
+        )
 
     return await cached_json(request, state.response_cache, user_id, render)
 
@@ -214,6 +239,7 @@ async def _closed(fields: CollectFields) -> None:
 )
 async def create_collect(
     request: Request[Any, Any, Any],
+    state: State,
     user_id: NamedDependency[int],
     create_collect: NamedDependency[CreateCollect],
 ) -> Response[schemas.CollectDetailed]:
@@ -231,9 +257,9 @@ async def create_collect(
         detail = await in_thread(create_collect, NewCollect(user_id, fields))
     finally:
         await _closed(fields)
-    location = f"{str(request.base_url).rstrip('/')}/api/v1/collects/{detail.collect.id}/"
+    location = f"{base_url(request)}/api/v1/collects/{detail.collect.id}/"
     return Response(
-        schemas.collect_detail(detail, media_url(request)),
+        schemas.collect_detail(detail, media_url(request), state.container.clock().now()),
         status_code=HTTP_201_CREATED,
         headers={"Location": location},
     )
@@ -247,10 +273,11 @@ async def create_collect(
     dependencies={**AUTHENTICATED, "update_collect": use_case("update_collect")},
     request_max_body_size=MAX_FORM_BODY,
     operation_class=body(schemas.CollectUpdate, form=schemas.CollectUpdateForm),
-    responses=problems(400, 401, 403, 404, 413, 415),
+    responses=problems(400, 401, 403, 404, 409, 413, 415),
 )
 async def update_collect(
     request: Request[Any, Any, Any],
+    state: State,
     user_id: NamedDependency[int],
     collect_id: CollectId,
     update_collect: NamedDependency[UpdateCollect],
@@ -261,7 +288,7 @@ async def update_collect(
         detail = await in_thread(update_collect, CollectChange(collect_id, user_id, fields))
     finally:
         await _closed(fields)
-    return schemas.collect_detail(detail, media_url(request))
+    return schemas.collect_detail(detail, media_url(request), state.container.clock().now())
 
 
 @delete(
