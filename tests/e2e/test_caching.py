@@ -318,3 +318,21 @@ def test_a_cached_collect_never_shows_open_after_its_end(
     assert (after.headers["x-cache"], after.json()["status"]) == ("MISS", "ended")
     listed = client.get(listing, headers=account.headers).json()["results"]
     assert [item["status"] for item in listed if item["id"] == collect_id] == ["ended"]
+
+
+def test_a_body_over_a_mebibyte_is_answered_but_not_kept(
+    client: TestClient[Any], make_account: MakeAccount
+) -> None:
+    """The cache shares Redis with the broker and the limits: no answer may take over it."""
+    account = make_account()
+    for number in range(60):
+        create_collect(client, account, title=f"big {number}", description="ж" * 10_000)
+    path = f"{COLLECTS}?author=me&page_size=100"
+    first = client.get(path, headers=account.headers)
+    second = client.get(path, headers=account.headers)
+    assert len(first.content) > 1024 * 1024
+    assert (first.headers["x-cache"], second.headers["x-cache"]) == ("MISS", "MISS")
+    assert second.content == first.content
+    small = f"{COLLECTS}?author=me&page_size=10"
+    client.get(small, headers=account.headers)
+    assert client.get(small, headers=account.headers).headers["x-cache"] == "HIT"
