@@ -41,9 +41,10 @@ test-integration: install
 test-e2e: install
 	$(BIN)/pytest tests/e2e
 
-lint: install
+lint: install  ## ruff, and the layers of the hexagon (import-linter, contracts in pyproject.toml)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

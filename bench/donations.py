@@ -95,7 +95,7 @@ def fresh_database() -> Iterator[str]:
 
 def _setup(engine: Engine, clock: SystemClock, collect_count: int) -> tuple[list[int], list[int]]:
     now = clock.now()
-    with SqlUnitOfWork(engine, DiscardingQueue(), clock) as uow:
+    with SqlUnitOfWork(engine, DiscardingQueue(), NoCache()) as uow:
         payers = [
             uow.users.add(User(None, f"payer{n}", f"payer{n}@example.com", "x", "", "", True, now))
             for n in range(PAYERS)
@@ -147,9 +147,7 @@ def run(scenario: Scenario, donations: int) -> Outcome:
             warm = [engine.connect() for _ in range(scenario.threads)]  # connect outside the clock
             for connection in warm:
                 connection.close()
-            donate = Donate(
-                lambda: SqlUnitOfWork(engine, DiscardingQueue(), clock), NoCache(), clock
-            )
+            donate = Donate(lambda: SqlUnitOfWork(engine, DiscardingQueue(), NoCache()), clock)
             per_thread = donations // scenario.threads
             sent = dict.fromkeys(collect_ids, 0)
             latencies: list[float] = []

@@ -114,12 +114,14 @@ class FakeUsers:
 
 
 class FakeCollects:
-    def __init__(self, db: FakeDatabase) -> None:
+    def __init__(self, db: FakeDatabase, changed: Callable[[int], None]) -> None:
         self.db = db
+        self.changed = changed
 
     def add(self, collect: Collect) -> Collect:
         collect.id = next(self.db.ids)
         self.db.collects[collect.id] = copy.deepcopy(collect)
+        self.changed(collect.id)
         return collect
 
     def get(self, collect_id: int, *, for_update: bool = False) -> Collect | None:
@@ -132,17 +134,29 @@ class FakeCollects:
         saved = copy.deepcopy(collect)
         saved.collected, saved.donations_count, saved.donors_count = counters
         self.db.collects[collect.id] = saved
+        self.changed(collect.id)
 
     def delete(self, collect_id: int) -> None:
         del self.db.collects[collect_id]
+        self.changed(collect_id)
 
     def has_payments(self, collect_id: int) -> bool:
         return any(p.collect_id == collect_id for p in self.db.payments.values())
 
+    def recount(self, collect_ids: Sequence[int]) -> None:
+        for collect_id in collect_ids:
+            payments = self.db.completed_payments(collect_id)
+            collect = self.db.collects[collect_id]
+            collect.collected = sum((p.amount for p in payments), Money.zero())
+            collect.donations_count = len(payments)
+            collect.donors_count = len({p.payer_id for p in payments})
+            self.changed(collect_id)
+
 
 class FakePayments:
-    def __init__(self, db: FakeDatabase) -> None:
+    def __init__(self, db: FakeDatabase, changed: Callable[[int], None]) -> None:
         self.db = db
+        self.changed = changed
 
     def add_donation(self, payment: Payment, *, now: datetime) -> Payment:
         collect = self.db.collects.get(payment.collect_id)
@@ -159,6 +173,7 @@ class FakePayments:
             raise DuplicateTransaction
         payment = evolve(payment, id=next(self.db.ids))
         self.db.payments[payment.id] = copy.deepcopy(payment)  # type: ignore[index]
+        self.changed(payment.collect_id)
         return payment
 
     def get(self, payment_id: int) -> Payment | None:
@@ -176,13 +191,12 @@ class FakePayments:
 
 
 class FakeOutbox:
-    def __init__(self, db: FakeDatabase, clock: FixedClock) -> None:
+    def __init__(self, db: FakeDatabase) -> None:
         self.db = db
-        self.clock = clock
 
-    def add(self, task: Task) -> OutboxMessage:
+    def add(self, task: Task, *, now: datetime) -> OutboxMessage:
         message = OutboxMessage(next(self.db.ids), task)
-        self.db.outbox[message.id] = OutboxRow(message, created_at=self.clock.now())
+        self.db.outbox[message.id] = OutboxRow(message, created_at=now)
         return message
 
     def due(
@@ -241,14 +255,13 @@ class FakeOutbox:
 class FakeUnitOfWork(AfterCommit):
     """Rolls back by restoring a snapshot of the fake database unless `commit()` was called."""
 
-    def __init__(self, db: FakeDatabase, task_queue: FakeTaskQueue, clock: FixedClock) -> None:
-        super().__init__(task_queue)
+    def __init__(self, db: FakeDatabase, task_queue: FakeTaskQueue, cache: FakeCache) -> None:
+        super().__init__(task_queue, cache)
         self.db = db
-        self.clock = clock
         self.users = FakeUsers(db)
-        self.collects = FakeCollects(db)
-        self.payments = FakePayments(db)
-        self.outbox = FakeOutbox(db, clock)
+        self.collects = FakeCollects(db, self.mark_changed)
+        self.payments = FakePayments(db, self.mark_changed)
+        self.outbox = FakeOutbox(db)
         self.committed = False
         self.fail_commit = False
         self.open = False
@@ -294,13 +307,14 @@ class FakeCollectQueries:
             FeedEntry(
                 p.amount,
                 p.payment_date,
-                donor_name(
-                    is_anonymous=p.is_anonymous,
-                    payer=self.db.users.get(p.payer_id) if p.payer_id else None,
-                ),
+                donor_name(is_anonymous=p.is_anonymous, payer_name=self._name_of(p.payer_id)),
             )
             for p in payments
         ]
+
+    def _name_of(self, user_id: int | None) -> str | None:
+        user = self.db.users.get(user_id) if user_id else None
+        return user.display_name if user else None
 
     def list(self, filters: CollectFilter, page: PageRequest) -> Page[CollectView]:
         collects = [
@@ -370,14 +384,6 @@ class FakeTotalsAudit:
                 drifts.append(Drift(collect.id, stored, actual))
         return drifts
 
-    def fix(self, collect_ids: Sequence[int]) -> None:
-        for collect_id in collect_ids:
-            actual = self._actual(collect_id)
-            collect = self.db.collects[collect_id]
-            collect.collected = actual.collected
-            collect.donations_count = actual.donations
-            collect.donors_count = actual.donors
-
 
 class FixedClock:
     def __init__(self, now: datetime | None = None) -> None:
@@ -397,6 +403,11 @@ class FakeCache:
 
     def collect_changed(self, collect_id: int) -> None:
         self.changed.append(collect_id)
+
+
+class FakeLinks:
+    def collect(self, collect_id: int) -> str:
+        return f"http://test/collects/{collect_id}/"
 
 
 class FakeTaskQueue:

@@ -6,7 +6,7 @@ Nothing is built at import time; `Container(settings=...)` builds lazily on firs
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 
 import dramatiq
@@ -21,13 +21,16 @@ from fundraising.adapters.clock import SystemClock
 from fundraising.adapters.files.images import PillowImages
 from fundraising.adapters.files.local import LocalFileStorage
 from fundraising.adapters.health import Readiness
+from fundraising.adapters.links import UrlLinks
 from fundraising.adapters.mail.senders import FileMailer, SmtpMailer
 from fundraising.adapters.security.identity import LibraryIdentityRules
 from fundraising.adapters.security.keys import key_from_file
 from fundraising.adapters.security.passwords import Argon2Hasher
 from fundraising.adapters.security.tokens import JwtTokens
+from fundraising.adapters.seed.faker_source import FakerSource
 from fundraising.adapters.sql.bulk import SqlBulkLoader
 from fundraising.adapters.sql.engine import build_engine
+from fundraising.adapters.sql.migrate import Schema
 from fundraising.adapters.sql.queries import SqlCollectQueries, SqlPaymentQueries, SqlTotalsAudit
 from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
 from fundraising.adapters.tasks.broker import DramatiqTaskQueue, build_broker
@@ -70,7 +73,16 @@ def _engine(settings: Settings) -> Iterator[Engine]:
 
 
 def _broker(settings: Settings) -> Iterator[dramatiq.Broker]:
+    """What the app publishes to: the Redis broker (short timeouts), or the in-process one
+    that the embedded worker threads consume."""
     broker = build_broker(settings.broker_url, publisher_only=settings.broker_url is not None)
+    yield broker
+    broker.close()
+
+
+def _consumer_broker(settings: Settings) -> Iterator[dramatiq.Broker]:
+    """What `fundraising worker` consumes: the Redis broker named by the settings."""
+    broker = build_broker(settings.broker_url)
     yield broker
     broker.close()
 
@@ -111,9 +123,8 @@ def _signing_key(settings: Settings) -> str:
     return key_from_file(settings.secret_key_file)
 
 
-def collect_link(settings: Settings) -> Callable[[int], str]:
-    base = settings.public_url or DEVELOPMENT_URL
-    return lambda collect_id: f"{base}/api/v1/collects/{collect_id}/"
+def _public_url(settings: Settings) -> str:
+    return settings.public_url or DEVELOPMENT_URL
 
 
 class Container(containers.DeclarativeContainer):
@@ -121,18 +132,20 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
 
     engine = providers.Resource(_engine, settings)
+    schema = providers.Factory(Schema, settings.provided.database_url)
     broker = providers.Resource(_broker, settings)
-    task_queue = providers.Singleton(DramatiqTaskQueue, broker)
-    uow = providers.Factory(SqlUnitOfWork, engine=engine, task_queue=task_queue, clock=clock)
-    collect_queries = providers.Singleton(SqlCollectQueries, engine)
-    payment_queries = providers.Singleton(SqlPaymentQueries, engine)
-    totals_audit = providers.Singleton(SqlTotalsAudit, engine)
-
+    consumer_broker = providers.Resource(_consumer_broker, settings)
     cache = providers.Selector(
         providers.Callable(_backend, settings),
         redis=providers.Resource(_redis_cache, settings),
         memory=providers.Resource(_memory_cache, settings),
     )
+    task_queue = providers.Singleton(DramatiqTaskQueue, broker)
+    uow = providers.Factory(SqlUnitOfWork, engine=engine, task_queue=task_queue, cache=cache)
+    collect_queries = providers.Singleton(SqlCollectQueries, engine)
+    payment_queries = providers.Singleton(SqlPaymentQueries, engine)
+    totals_audit = providers.Singleton(SqlTotalsAudit, engine)
+
     limiter = providers.Selector(
         providers.Callable(_backend, settings),
         redis=providers.Resource(_redis_limiter, settings),
@@ -184,30 +197,28 @@ class Container(containers.DeclarativeContainer):
     authenticate = providers.Singleton(Authenticate, tokens)
     current_user = providers.Singleton(GetCurrentUser, uow.provider)
 
-    create_collect = providers.Singleton(CreateCollect, uow.provider, covers, cache, clock)
+    create_collect = providers.Singleton(CreateCollect, uow.provider, covers, clock)
     update_collect = providers.Singleton(
-        UpdateCollect, uow.provider, collect_queries, covers, cache, clock
+        UpdateCollect, uow.provider, collect_queries, covers, clock
     )
-    delete_collect = providers.Singleton(DeleteCollect, uow.provider, covers, cache)
-    moderate_collect = providers.Singleton(ModerateCollect, uow.provider, cache, clock)
+    delete_collect = providers.Singleton(DeleteCollect, uow.provider, covers)
+    moderate_collect = providers.Singleton(ModerateCollect, uow.provider, clock)
     get_collect = providers.Singleton(GetCollect, collect_queries)
     list_collects = providers.Singleton(ListCollects, collect_queries)
     list_feed = providers.Singleton(ListFeed, collect_queries)
 
-    donate = providers.Singleton(Donate, uow.provider, cache, clock)
+    donate = providers.Singleton(Donate, uow.provider, clock)
     get_payment = providers.Singleton(GetPayment, uow.provider)
     my_payments = providers.Singleton(ListMyPayments, payment_queries)
-    reconcile = providers.Singleton(Reconcile, totals_audit, cache)
+    reconcile = providers.Singleton(Reconcile, totals_audit, uow.provider)
+    seed_source = providers.Factory(FakerSource)
+    links = providers.Singleton(UrlLinks, providers.Callable(_public_url, settings))
     generate_test_data = providers.Singleton(
-        GenerateTestData, providers.Singleton(SqlBulkLoader, engine), hasher, cache, clock
+        GenerateTestData, providers.Singleton(SqlBulkLoader, engine, cache), hasher, clock
     )
 
-    process_cover = providers.Singleton(
-        ProcessCoverTask, uow.provider, storage, images, cache, clock
-    )
-    deliver_email = providers.Singleton(
-        DeliverEmail, uow.provider, mailer, providers.Callable(collect_link, settings)
-    )
+    process_cover = providers.Singleton(ProcessCoverTask, uow.provider, storage, images, clock)
+    deliver_email = providers.Singleton(DeliverEmail, uow.provider, mailer, links)
     run_task = providers.Singleton(
         RunTask,
         uow.provider,

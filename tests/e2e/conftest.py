@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 from attrs import frozen
 from dependency_injector import providers
-from litestar import Litestar
 from litestar.testing import TestClient
+from litestar.types import ASGIApp
 from PIL import Image
 
 from fundraising.container import Container
-from fundraising.entrypoints.http.app import create_app
+from fundraising.entrypoints.http.app import asgi_app
 from fundraising.settings import Settings
 from tests.fakes import FixedClock
 from tests.services import migrated_database
@@ -74,21 +74,19 @@ def container(settings: Settings, clock: FixedClock) -> Container:
 PEER_HEADER = b"x-test-peer-address"
 
 
-def _with_peer_address(app: Litestar) -> Litestar:
+def _with_peer_address(app: ASGIApp) -> ASGIApp:
     """Let a test choose the client address the app sees (TestClient always says "testclient").
 
     Only the ASGI scope's `client` changes, as if the request came from another host.
     """
-    handler = app.asgi_handler
 
     async def asgi(scope: Any, receive: Any, send: Any) -> None:
         for name, value in scope.get("headers", ()):
             if name == PEER_HEADER:
                 scope["client"] = (value.decode(), 50000)
-        await handler(scope, receive, send)
+        await app(scope, receive, send)
 
-    app.asgi_handler = asgi
-    return app
+    return asgi
 
 
 class _Shutdowns:
@@ -127,7 +125,7 @@ def _shutdowns(e2e_database: str) -> Iterator[_Shutdowns]:
 
 @pytest.fixture
 def client(container: Container, _shutdowns: _Shutdowns) -> Iterator[TestClient[Any]]:
-    app = _with_peer_address(create_app(container))
+    app = _with_peer_address(asgi_app(container))
     client = TestClient(app, base_url="http://testserver.local")
     client.__enter__()
     try:
@@ -311,8 +309,6 @@ def e2e_settings(database_url: str, root: Path, **overrides: Any) -> Settings:
 def start_client(container: Container) -> TestClient[Any]:
     """A started test client over a new app (with the peer-address header), as `client` makes;
     stop it with `_shutdowns.start(client)` or `client.__exit__(None, None, None)`."""
-    client = TestClient(
-        _with_peer_address(create_app(container)), base_url="http://testserver.local"
-    )
+    client = TestClient(_with_peer_address(asgi_app(container)), base_url="http://testserver.local")
     client.__enter__()
     return client

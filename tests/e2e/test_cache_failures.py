@@ -11,7 +11,7 @@ import pytest
 from dependency_injector import providers
 from litestar.testing import TestClient
 
-from fundraising.adapters.cache.base import Entry, Lookup
+from fundraising.application.ports.cache import CachedResponse, Lookup
 from fundraising.container import Container
 from fundraising.entrypoints.http import caching
 from tests.e2e.conftest import Account, create_collect
@@ -37,7 +37,7 @@ class FailingCache:
         return found
 
     async def store(
-        self, scope: str, version: str, key: str, entry: Entry, *, ttl: float | None = None
+        self, scope: str, version: str, key: str, entry: CachedResponse, *, ttl: float | None = None
     ) -> None:
         if self._failing == "store":
             raise RuntimeError("the cache broke in store")

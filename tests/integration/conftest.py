@@ -72,8 +72,8 @@ def cache() -> FakeCache:
 
 
 @pytest.fixture
-def uow_factory(engine: Engine, task_queue: FakeTaskQueue, clock: FixedClock) -> UowFactory:
-    return lambda: SqlUnitOfWork(engine, task_queue, clock)
+def uow_factory(engine: Engine, task_queue: FakeTaskQueue, cache: FakeCache) -> UowFactory:
+    return lambda: SqlUnitOfWork(engine, task_queue, cache)
 
 
 @pytest.fixture
@@ -92,8 +92,8 @@ def audit(engine: Engine) -> SqlTotalsAudit:
 
 
 @pytest.fixture
-def donate(uow_factory: UowFactory, cache: FakeCache, clock: FixedClock) -> Donate:
-    return Donate(uow_factory, cache, clock)
+def donate(uow_factory: UowFactory, clock: FixedClock) -> Donate:
+    return Donate(uow_factory, clock)
 
 
 class StatementCounter:

@@ -15,18 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from fundraising.adapters.cache.base import LISTS, Entry, collect_scope, etag_of
 from fundraising.adapters.cache.changes import ChangesFile
 from fundraising.adapters.cache.memory import MemoryCache
+from fundraising.application.ports.cache import LISTS, CachedResponse, collect_scope
 
 SCOPES = (collect_scope(1), collect_scope(2), LISTS)
 
 
-def entry(text: str) -> Entry:
-    return Entry(text.encode(), etag_of(text.encode()))
+def entry(text: str) -> CachedResponse:
+    return CachedResponse.of(text.encode())
 
 
-def cached(cache: MemoryCache, scope: str) -> Entry | None:
+def cached(cache: MemoryCache, scope: str) -> CachedResponse | None:
     return asyncio.run(cache.lookup(scope, "page")).entry
 
 

@@ -22,7 +22,7 @@ from PIL import Image
 from sqlalchemy import Engine, event
 
 from fundraising.container import Container
-from fundraising.entrypoints.http.app import create_app
+from fundraising.entrypoints.http.app import asgi_app
 from fundraising.settings import Settings
 from tests.integration.fixtures_services import (
     RedisServer,
@@ -129,7 +129,7 @@ def serving(directory: Path, redis_url: str, broker_url: str | None = None) -> I
         public_url=BASE,
     )
     container = Container(settings=settings)
-    with TestClient(create_app(container), base_url=BASE) as client:
+    with TestClient(asgi_app(container), base_url=BASE) as client:
         yield Server(client, container)
 
 

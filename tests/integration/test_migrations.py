@@ -17,7 +17,7 @@ from fundraising.adapters.sql.tables import metadata
 from fundraising.adapters.sql.types import UTCDateTime
 from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
 from fundraising.domain.user import User
-from tests.fakes import FakeTaskQueue, FixedClock
+from tests.fakes import FakeCache, FakeTaskQueue
 from tests.integration.conftest import NOW
 from tests.services import fresh_mysql_database
 
@@ -56,10 +56,10 @@ def _works(url: str) -> bool:
     engine = build_engine(url, pool_size=1)
     user = User(None, "probe", "probe@example.com", "hash", "", "", True, NOW)
     try:
-        with SqlUnitOfWork(engine, FakeTaskQueue(), FixedClock(NOW)) as uow:
+        with SqlUnitOfWork(engine, FakeTaskQueue(), FakeCache()) as uow:
             uow.users.add(user)
             uow.commit()
-        with SqlUnitOfWork(engine, FakeTaskQueue(), FixedClock(NOW)) as uow:
+        with SqlUnitOfWork(engine, FakeTaskQueue(), FakeCache()) as uow:
             return uow.users.by_login("probe") is not None
     finally:
         engine.dispose()

@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 
 import pytest
 
-from fundraising.adapters.cache.base import LISTS, Entry, Lookup, collect_scope, etag_of
 from fundraising.adapters.cache.changes import ChangesFile
 from fundraising.adapters.cache.limits import RedisRateLimiter
 from fundraising.adapters.cache.memory import MemoryCache
 from fundraising.adapters.cache.redis import RedisCache
+from fundraising.application.ports.cache import LISTS, CachedResponse, Lookup, collect_scope
 from tests.integration.fixtures_services import (
     RedisServer,
     SharedRedis,
@@ -31,9 +31,9 @@ Cache = MemoryCache | RedisCache
 CACHE_DB = 11
 
 
-def entry(text: str) -> Entry:
+def entry(text: str) -> CachedResponse:
     body = text.encode()
-    return Entry(body, etag_of(body))
+    return CachedResponse.of(body)
 
 
 @pytest.fixture(name="run")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from fundraising.adapters.cache.base import Entry, collect_scope, etag_of
 from fundraising.adapters.cache.pipelined import PipelinedRedis
 from fundraising.adapters.cache.redis import RedisCache
+from fundraising.application.ports.cache import CachedResponse, collect_scope
 from tests.e2e.cli_helpers import Cli, assert_one_line_failure
 from tests.integration.fixtures_services import (
     RedisServer,
@@ -27,7 +27,7 @@ URLS: dict[str, Callable[[RedisServer], str]] = {
     "rediss": lambda server: server.tls_url(2),
     "redis": lambda server: server.url(3),
 }
-BODY = Entry(b'{"title": "cached"}', etag_of(b'{"title": "cached"}'))
+BODY = CachedResponse.of(b'{"title": "cached"}')
 
 
 async def _hit_then_stale(cache: RedisCache) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select, update
 
 from fundraising.adapters.sql.queries import SqlCollectQueries, SqlTotalsAudit
 from fundraising.adapters.sql.tables import collects, payments
+from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
 from fundraising.application.errors import Conflict
 from fundraising.application.ports.queries import Drift, Totals
 from fundraising.application.use_cases.payments import Donate, Donation, DonationResult
@@ -21,7 +22,7 @@ from fundraising.application.use_cases.reconcile import Reconcile
 from fundraising.domain.collect import Collect
 from fundraising.domain.money import Money
 from fundraising.domain.payment import PaymentStatus
-from tests.fakes import FakeCache
+from tests.fakes import FakeCache, FakeTaskQueue
 from tests.integration.conftest import Rows
 
 T = TypeVar("T")
@@ -85,6 +86,7 @@ def test_concurrent_donations_to_one_collect_keep_its_totals_exact(
             for number, (payer_id, amount) in enumerate(plans[thread])
         ]
 
+    cache.changed.clear()  # (arranging wrote the collect too)
     outcomes = _all_at_once(THREADS, donate_all)
 
     assert [o for o in outcomes if isinstance(o, Exception)] == []
@@ -161,7 +163,7 @@ def test_reconcile_reports_corrupted_counters_exactly_and_repairs_them(
     rows.payment_row(busy, payers[0], "500.00", status=PaymentStatus.PENDING)
     rows.payment_row(busy, payers[1], "600.00", status=PaymentStatus.FAILED)
     reconcile_cache = FakeCache()
-    reconcile = Reconcile(audit, reconcile_cache)
+    reconcile = Reconcile(audit, lambda: SqlUnitOfWork(engine, FakeTaskQueue(), reconcile_cache))
 
     clean = reconcile()
     assert (list(clean.drifts), clean.fixed) == ([], False)
@@ -219,13 +221,13 @@ def test_reconcile_reports_corrupted_counters_exactly_and_repairs_them(
 
 @pytest.mark.parametrize("fix", [False, True])
 def test_reconcile_of_a_clean_database_changes_nothing(
-    rows: Rows, audit: SqlTotalsAudit, fix: bool
+    rows: Rows, audit: SqlTotalsAudit, engine: Engine, fix: bool
 ):
     collect = rows.collect(rows.user())
     rows.donation(collect, rows.user(), "1.00")
     cache = FakeCache()
 
-    report = Reconcile(audit, cache)(fix=fix)
+    report = Reconcile(audit, lambda: SqlUnitOfWork(engine, FakeTaskQueue(), cache))(fix=fix)
 
     assert (list(report.drifts), report.fixed, cache.changed) == ([], False, [])
     assert rows.counters(collect) == (Money.of("1.00"), 1, 1)

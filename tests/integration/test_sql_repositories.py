@@ -520,7 +520,7 @@ def _add_tasks(uow_factory: UowFactory, clock: FixedClock, *tasks: Task) -> list
     ids = []
     for task in tasks:
         with uow_factory() as uow:
-            ids.append(uow.outbox.add(task).id)
+            ids.append(uow.outbox.add(task, now=clock.now()).id)
             uow.commit()
         clock.advance(seconds=1)
     return ids
@@ -681,7 +681,7 @@ def test_leaving_without_commit_rolls_everything_back(
     with uow_factory() as uow:
         user = uow.users.add(_user_like(template, username="ghost", email="ghost@example.com"))
         uow.collects.delete(collect.id)
-        uow.enqueue(SendEmail(EmailKind.COLLECT_CREATED, 1))
+        uow.enqueue(SendEmail(EmailKind.COLLECT_CREATED, 1), now=NOW)
 
     with uow_factory() as uow:
         assert uow.users.get(user.id) is None
@@ -731,8 +731,8 @@ def test_an_enqueued_task_is_published_after_the_commit(
 ):
     task = SendEmail(EmailKind.COLLECT_CREATED, 7)
     with uow_factory() as uow:
-        message = uow.outbox.add(ProcessCover(1, "not-enqueued.png"))  # recorded, not published
-        uow.enqueue(task)
+        message = uow.outbox.add(ProcessCover(1, "not-enqueued.png"), now=NOW)  # not published
+        uow.enqueue(task, now=NOW)
         assert task_queue.published == []
         uow.commit()
 
@@ -748,7 +748,7 @@ def test_the_relay_publishes_what_the_queue_refused_and_again_what_never_ran(
     task = ProcessCover(3, "covers/3.png")
     task_queue.available = False
     with uow_factory() as uow:
-        uow.enqueue(task)
+        uow.enqueue(task, now=NOW)
         uow.commit()
     assert task_queue.published == []
     relay = RelayOutbox(uow_factory, task_queue, clock, grace=timedelta(seconds=10))

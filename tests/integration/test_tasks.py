@@ -29,7 +29,7 @@ from fundraising.adapters.task_codec import decode_task
 from fundraising.adapters.tasks.broker import build_broker
 from fundraising.application.ports.tasks import EmailKind, OutboxMessage, ProcessCover, SendEmail
 from fundraising.container import Container, background_worker
-from fundraising.entrypoints.http.app import create_app
+from fundraising.entrypoints.http.app import asgi_app
 from fundraising.settings import Settings
 from tests.fakes import FixedClock
 from tests.integration.fixtures_services import (
@@ -156,7 +156,7 @@ def running(
     container = Container(settings=settings)
     if clock is not None:
         container.clock.override(providers.Object(clock))
-    with TestClient(create_app(container), base_url=BASE) as client:
+    with TestClient(asgi_app(container), base_url=BASE) as client:
         stack = Stack(client, container, broker_url)
         try:
             if worker and broker_url is not None:

@@ -1,15 +1,17 @@
-"""The core wired to in-memory fakes: every use case, no I/O."""
+"""The core as the service wires it (the real `Container`), its edges swapped for in-memory
+fakes with provider overrides: every use case, no I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from attrs import define
+from attrs import define, field
+from dependency_injector import providers
 
-from fundraising.application.ports.tasks import ProcessCover, SendEmail
 from fundraising.application.throttles import Limit
-from fundraising.application.unit_of_work import AfterCommit
 from fundraising.application.use_cases.auth import (
     Authenticate,
     GetCurrentUser,
@@ -26,6 +28,7 @@ from fundraising.application.use_cases.collects import (
     GetCollect,
     ListCollects,
     ListFeed,
+    ModerateCollect,
     NewCollect,
     UpdateCollect,
 )
@@ -40,7 +43,9 @@ from fundraising.application.use_cases.payments import (
 )
 from fundraising.application.use_cases.reconcile import Reconcile
 from fundraising.application.views import CollectDetail, UserView
+from fundraising.container import Container
 from fundraising.domain.money import Money
+from fundraising.settings import Settings
 from tests.fakes import (
     FakeCache,
     FakeCollectQueries,
@@ -49,6 +54,7 @@ from tests.fakes import (
     FakeHasher,
     FakeIdentityRules,
     FakeImages,
+    FakeLinks,
     FakeMailer,
     FakePaymentQueries,
     FakeRateLimiter,
@@ -59,14 +65,26 @@ from tests.fakes import (
     FixedClock,
 )
 
+# The defaults of the settings, which the container turns into these.
 RELAY_GRACE = timedelta(seconds=60)
 LOGIN_LIMIT = Limit(10, 300)
 REGISTRATION_LIMIT = Limit(20, 3600)
 
 
-@define
+def _swapped(core: Core, attribute: Any, value: Any) -> Any:
+    """A fake assigned to the core replaces the old one in every use case built from now on."""
+    if hasattr(core, "container"):
+        core.container.reset_singletons()
+    return value
+
+
+@define(on_setattr=_swapped)
 class Core:
-    """Every use case over one fake database, plus the fakes for assertions."""
+    """Every use case of the container over one fake database, and the fakes for assertions.
+
+    `core.storage = Witness()` swaps a fake in: the container's providers read these
+    attributes whenever they build something.
+    """
 
     db: FakeDatabase
     clock: FixedClock
@@ -77,109 +95,104 @@ class Core:
     hasher: FakeHasher
     limiter: FakeRateLimiter
     uows: list[FakeUnitOfWork]
+    container: Container = field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.container = _wired(self)
 
     def uow(self) -> FakeUnitOfWork:
-        uow = FakeUnitOfWork(self.db, self.queue, self.clock)
+        uow = FakeUnitOfWork(self.db, self.queue, self.cache)
         self.uows.append(uow)
         return uow
 
+    # the use cases, as the container builds them
     @property
     def covers(self) -> Covers:
-        return Covers(self.storage, FakeImages())
+        return self.container.covers()  # type: ignore[no-any-return]
 
-    # write side
     @property
     def register(self) -> RegisterUser:
-        return RegisterUser(
-            self.uow,
-            self.hasher,
-            FakeIdentityRules(),
-            self.limiter,
-            REGISTRATION_LIMIT,
-            self.clock,
-        )
+        return self.container.register_user()  # type: ignore[no-any-return]
 
     @property
     def log_in(self) -> LogIn:
-        return LogIn(self.uow, self.hasher, FakeTokens(), self.limiter, LOGIN_LIMIT)
+        return self.container.log_in()  # type: ignore[no-any-return]
 
     @property
     def refresh(self) -> RefreshAccess:
-        return RefreshAccess(self.uow, FakeTokens())
+        return self.container.refresh_access()  # type: ignore[no-any-return]
 
     @property
     def verify(self) -> VerifyToken:
-        return VerifyToken(FakeTokens())
+        return self.container.verify_token()  # type: ignore[no-any-return]
 
     @property
     def authenticate(self) -> Authenticate:
-        return Authenticate(FakeTokens())
+        return self.container.authenticate()  # type: ignore[no-any-return]
 
     @property
     def current_user(self) -> GetCurrentUser:
-        return GetCurrentUser(self.uow)
+        return self.container.current_user()  # type: ignore[no-any-return]
 
     @property
     def create_collect(self) -> CreateCollect:
-        return CreateCollect(self.uow, self.covers, self.cache, self.clock)
+        return self.container.create_collect()  # type: ignore[no-any-return]
 
     @property
     def update_collect(self) -> UpdateCollect:
-        return UpdateCollect(
-            self.uow, FakeCollectQueries(self.db), self.covers, self.cache, self.clock
-        )
+        return self.container.update_collect()  # type: ignore[no-any-return]
 
     @property
     def delete_collect(self) -> DeleteCollect:
-        return DeleteCollect(self.uow, self.covers, self.cache)
+        return self.container.delete_collect()  # type: ignore[no-any-return]
+
+    @property
+    def moderate_collect(self) -> ModerateCollect:
+        return self.container.moderate_collect()  # type: ignore[no-any-return]
 
     @property
     def get_collect(self) -> GetCollect:
-        return GetCollect(FakeCollectQueries(self.db))
+        return self.container.get_collect()  # type: ignore[no-any-return]
 
     @property
     def list_collects(self) -> ListCollects:
-        return ListCollects(FakeCollectQueries(self.db))
+        return self.container.list_collects()  # type: ignore[no-any-return]
 
     @property
     def list_feed(self) -> ListFeed:
-        return ListFeed(FakeCollectQueries(self.db))
+        return self.container.list_feed()  # type: ignore[no-any-return]
 
     @property
     def donate(self) -> Donate:
-        return Donate(self.uow, self.cache, self.clock)
+        return self.container.donate()  # type: ignore[no-any-return]
 
     @property
     def get_payment(self) -> GetPayment:
-        return GetPayment(self.uow)
+        return self.container.get_payment()  # type: ignore[no-any-return]
 
     @property
     def my_payments(self) -> ListMyPayments:
-        return ListMyPayments(FakePaymentQueries(self.db))
+        return self.container.my_payments()  # type: ignore[no-any-return]
 
     @property
     def process_cover(self) -> ProcessCoverTask:
-        return ProcessCoverTask(self.uow, self.storage, FakeImages(), self.cache, self.clock)
+        return self.container.process_cover()  # type: ignore[no-any-return]
 
     @property
     def deliver_email(self) -> DeliverEmail:
-        return DeliverEmail(self.uow, self.mailer, lambda cid: f"http://test/collects/{cid}/")
+        return self.container.deliver_email()  # type: ignore[no-any-return]
 
     @property
     def run_task(self) -> RunTask:
-        return RunTask(
-            self.uow,
-            {SendEmail: self.deliver_email, ProcessCover: self.process_cover},
-            self.clock,
-        )
+        return self.container.run_task()  # type: ignore[no-any-return]
 
     @property
     def relay(self) -> RelayOutbox:
-        return RelayOutbox(self.uow, self.queue, self.clock, grace=RELAY_GRACE)
+        return self.container.relay_outbox()  # type: ignore[no-any-return]
 
     @property
     def reconcile(self) -> Reconcile:
-        return Reconcile(FakeTotalsAudit(self.db), self.cache)
+        return self.container.reconcile()  # type: ignore[no-any-return]
 
     # helpers for arranging a test
     def user(self, username: str = "ivan", first_name: str = "", last_name: str = "") -> UserView:
@@ -211,6 +224,31 @@ class Core:
         )
 
 
+def _wired(core: Core) -> Container:
+    """The service's container with every edge (I/O, time, secrets) replaced by a fake."""
+    container = Container(settings=Settings(_env_file=None, env="development"))  # type: ignore[call-arg]
+    fakes: dict[str, Callable[[], object]] = {
+        "clock": lambda: core.clock,
+        "cache": lambda: core.cache,
+        "task_queue": lambda: core.queue,
+        "uow": core.uow,
+        "collect_queries": lambda: FakeCollectQueries(core.db),
+        "payment_queries": lambda: FakePaymentQueries(core.db),
+        "totals_audit": lambda: FakeTotalsAudit(core.db),
+        "storage": lambda: core.storage,
+        "images": FakeImages,
+        "mailer": lambda: core.mailer,
+        "links": FakeLinks,
+        "hasher": lambda: core.hasher,
+        "tokens": FakeTokens,
+        "limiter": lambda: core.limiter,
+        "identity": FakeIdentityRules,
+    }
+    for name, fake in fakes.items():
+        getattr(container, name).override(providers.Callable(fake))
+    return container
+
+
 def new_core() -> Core:
     """A core over a fresh fake database (also for each Hypothesis example, where a
     function-scoped fixture would be shared)."""
@@ -231,6 +269,3 @@ def new_core() -> Core:
 @pytest.fixture
 def core() -> Core:
     return new_core()
-
-
-__all__ = ["RELAY_GRACE", "AfterCommit", "Core"]

@@ -115,7 +115,9 @@ def test_register_reports_fields_rejected_by_the_edge_with_its_own_errors(core):
     rejected = (FieldError("email", "Not a valid string."),)
     with pytest.raises(ValidationFailed) as raised:
         core.register(
-            Registration(username="bad name", email="", password=PASSWORD, rejected=rejected)
+            Registration(
+                username="bad name", email="", password=PASSWORD, conversion_errors=rejected
+            )
         )
     assert raised.value.errors == (
         FieldError("email", "Not a valid string."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from fundraising.application.errors import (
@@ -21,10 +22,8 @@ from fundraising.application.use_cases.collects import (
     CollectChange,
     CollectDeletion,
     CollectFields,
-    ModerateCollect,
     Moderation,
     NewCollect,
-    UpdateCollect,
 )
 from fundraising.application.use_cases.covers import Upload
 from fundraising.application.use_cases.payments import Donation
@@ -131,7 +130,7 @@ def test_create_names_every_invalid_field_at_once(core):
     fields = CollectFields(
         description="x" * 10_001,
         end_date=core.clock.now(),
-        rejected=(FieldError("goal_amount", "Must be a decimal number."),),
+        conversion_errors=(FieldError("goal_amount", "Must be a decimal number."),),
     )
     with pytest.raises(ValidationFailed) as raised:
         core.create_collect(NewCollect(ivan.id, fields))
@@ -142,7 +141,7 @@ def test_create_does_not_require_a_title_the_edge_already_rejected(core):
     ivan = core.user()
     rejected = (FieldError("title", "Not a valid string."),)
     with pytest.raises(ValidationFailed) as raised:
-        core.create_collect(NewCollect(ivan.id, CollectFields(rejected=rejected)))
+        core.create_collect(NewCollect(ivan.id, CollectFields(conversion_errors=rejected)))
     assert raised.value.errors == rejected
 
 
@@ -241,14 +240,26 @@ def test_a_non_author_may_not_update(core):
 
 def test_update_checks_existence_before_validation(core):
     with pytest.raises(NotFound):
-        change(core, 999, core.user().id, title="", rejected=(FieldError("goal_amount", "bad"),))
+        change(
+            core,
+            999,
+            core.user().id,
+            title="",
+            conversion_errors=(FieldError("goal_amount", "bad"),),
+        )
 
 
 def test_update_checks_permission_before_validation(core):
     ivan, olga = core.user("ivan"), core.user("olga")
     created = core.collect(ivan).collect
     with pytest.raises(PermissionDenied):
-        change(core, created.id, olga.id, title="", rejected=(FieldError("goal_amount", "bad"),))
+        change(
+            core,
+            created.id,
+            olga.id,
+            title="",
+            conversion_errors=(FieldError("goal_amount", "bad"),),
+        )
 
 
 def test_update_names_every_invalid_field_and_changes_nothing(core):
@@ -263,7 +274,7 @@ def test_update_names_every_invalid_field_and_changes_nothing(core):
             description="x" * 10_001,
             end_date=core.clock.now(),
             is_active=False,
-            rejected=(FieldError("goal_amount", "bad"),),
+            conversion_errors=(FieldError("goal_amount", "bad"),),
         )
     assert field_names(raised) == ["goal_amount", "title", "description", "end_date"]
     assert core.get_collect(created.id).collect == created
@@ -329,7 +340,7 @@ class VanishingQueries(FakeCollectQueries):
 def test_an_update_whose_collect_vanished_before_the_read_back_is_not_found(core):
     ivan = core.user()
     created = core.collect(ivan).collect
-    update = UpdateCollect(core.uow, VanishingQueries(core.db), core.covers, core.cache, core.clock)
+    update = attrs.evolve(core.update_collect, queries=VanishingQueries(core.db))
     with pytest.raises(NotFound):
         update(CollectChange(created.id, ivan.id, CollectFields(title="New")))
 
@@ -407,7 +418,7 @@ def test_a_non_author_deleting_a_collect_with_payments_is_denied_not_conflicted(
 
 
 def moderate(core):
-    return ModerateCollect(core.uow, core.cache, core.clock)
+    return core.moderate_collect
 
 
 def deactivate(core):

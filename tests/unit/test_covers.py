@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,14 +20,11 @@ from fundraising.application.use_cases.collects import (
     CollectChange,
     CollectDeletion,
     CollectFields,
-    CreateCollect,
     NewCollect,
-    UpdateCollect,
 )
-from fundraising.application.use_cases.covers import Covers, ProcessCoverTask, Upload
+from fundraising.application.use_cases.covers import Covers, Upload
 from fundraising.domain.collect import CoverStatus
 from tests.fakes import (
-    FakeCollectQueries,
     FakeFileStorage,
     FakeImages,
     FakeTaskQueue,
@@ -174,8 +172,8 @@ def test_an_upload_is_checked_and_stored_before_the_transaction_opens(core):
     ivan = core.user()
     storage, images = TransactionWitnessStorage(core), TransactionWitnessImages(core)
     covers = Covers(storage, images)
-    create = CreateCollect(core.uow, covers, core.cache, core.clock)
-    change = UpdateCollect(core.uow, FakeCollectQueries(core.db), covers, core.cache, core.clock)
+    create = attrs.evolve(core.create_collect, covers=covers)
+    change = attrs.evolve(core.update_collect, covers=covers)
     fields = CollectFields(title="Gift", cover=upload(b"IMG-first"))
     collect_id = create(NewCollect(ivan.id, fields)).collect.id
     change(CollectChange(collect_id, ivan.id, CollectFields(cover=upload(b"IMG-second"))))
@@ -318,9 +316,7 @@ def test_an_image_made_for_an_upload_superseded_meanwhile_is_deleted(core):
             update(core, collect_id, ivan.id, cover=upload(b"IMG-new"))
             return super().make_cover(data)
 
-    ProcessCoverTask(core.uow, core.storage, ReplacedDuringProcessing(), core.cache, core.clock)(
-        task
-    )
+    attrs.evolve(core.process_cover, images=ReplacedDuringProcessing())(task)
     assert stored(core, collect_id).status is CoverStatus.PROCESSING
     assert set(core.storage.files) == {stored(core, collect_id).source}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import attrs
 import pytest
 
 from fundraising.application.errors import (
@@ -17,7 +18,7 @@ from fundraising.application.pagination import PageRequest
 from fundraising.application.ports.tasks import EmailKind, SendEmail
 from fundraising.application.ports.unit_of_work import CollectClosed, DuplicateTransaction
 from fundraising.application.use_cases.collects import CollectChange, CollectFields
-from fundraising.application.use_cases.payments import Donate, Donation, PaymentLookup
+from fundraising.application.use_cases.payments import Donation, PaymentLookup
 from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment, PaymentStatus
 from tests.fakes import FakePayments, FakeUnitOfWork
@@ -135,7 +136,7 @@ def test_fields_the_edge_rejected_are_not_reported_as_missing_too(core, scene):
     _, donor, collect_id = scene
     rejected = (FieldError("amount", "Must be a decimal number."),)
     with pytest.raises(ValidationFailed) as raised:
-        core.donate(Donation(donor.id, collect_id, None, "tx", rejected=rejected))
+        core.donate(Donation(donor.id, collect_id, None, "tx", conversion_errors=rejected))
     assert raised.value.errors == rejected
 
 
@@ -222,10 +223,10 @@ class CountRefusedPayments(FakePayments):
 def with_payments(core, payments_class):
     def factory() -> FakeUnitOfWork:
         uow = core.uow()
-        uow.payments = payments_class(core.db)
+        uow.payments = payments_class(core.db, uow.mark_changed)
         return uow
 
-    return Donate(factory, core.cache, core.clock)
+    return attrs.evolve(core.donate, uow_factory=factory)
 
 
 def test_a_collect_that_closes_during_the_donation_conflicts(core, scene):

@@ -17,27 +17,22 @@ from fundraising.application.ports.tasks import (
     TaskHeld,
     TaskQueueUnavailable,
 )
-from fundraising.application.unit_of_work import TRANSACTION_ATTEMPTS, in_transaction
+from fundraising.application.unit_of_work import TRANSACTION_ATTEMPTS, retrying_transaction
 from fundraising.application.use_cases.auth import Registration
 from fundraising.application.use_cases.collects import (
     CollectChange,
     CollectDeletion,
     CollectFields,
-    CreateCollect,
-    DeleteCollect,
     NewCollect,
-    UpdateCollect,
 )
-from fundraising.application.use_cases.covers import ProcessCoverTask, Upload
-from fundraising.application.use_cases.outbox import RELAY_AGAIN_AFTER, RelayOutbox, RunTask
-from fundraising.application.use_cases.payments import Donate, Donation
+from fundraising.application.use_cases.covers import Upload
+from fundraising.application.use_cases.outbox import RELAY_AGAIN_AFTER, RunTask
+from fundraising.application.use_cases.payments import Donation
 from fundraising.domain.collect import CoverStatus
 from fundraising.domain.money import Money
 from tests.fakes import (
-    FakeCollectQueries,
     FakeCollects,
     FakeFileStorage,
-    FakeImages,
     FakeTaskQueue,
     FakeUnitOfWork,
     image_upload,
@@ -122,7 +117,7 @@ def test_a_failed_registration_stores_nothing(core):
 
 def test_a_failed_create_sends_nothing_invalidates_nothing_and_leaves_no_file(core):
     author = core.user()
-    create = CreateCollect(failing_commits(core), core.covers, core.cache, core.clock)
+    create = attrs.evolve(core.create_collect, uow_factory=failing_commits(core))
     with pytest.raises(RuntimeError):
         create(NewCollect(author.id, CollectFields(title="Gift", cover=upload())))
     assert core.db.collects == {}
@@ -133,9 +128,7 @@ def test_a_failed_create_sends_nothing_invalidates_nothing_and_leaves_no_file(co
 def test_a_failed_cover_replacement_keeps_the_old_cover_and_leaves_no_new_file(core):
     author, collect_id = ready_cover_collect(core)
     files, cover = dict(core.storage.files), core.db.collects[collect_id].cover
-    update = UpdateCollect(
-        failing_commits(core), FakeCollectQueries(core.db), core.covers, core.cache, core.clock
-    )
+    update = attrs.evolve(core.update_collect, uow_factory=failing_commits(core))
     with pytest.raises(RuntimeError):
         update(CollectChange(collect_id, author.id, CollectFields(cover=upload(b"IMG-new"))))
     assert core.storage.files == files
@@ -146,9 +139,7 @@ def test_a_failed_cover_replacement_keeps_the_old_cover_and_leaves_no_new_file(c
 def test_a_failed_cover_removal_deletes_no_file(core):
     author, collect_id = ready_cover_collect(core)
     files = dict(core.storage.files)
-    update = UpdateCollect(
-        failing_commits(core), FakeCollectQueries(core.db), core.covers, core.cache, core.clock
-    )
+    update = attrs.evolve(core.update_collect, uow_factory=failing_commits(core))
     with pytest.raises(RuntimeError):
         update(CollectChange(collect_id, author.id, CollectFields(cover=None)))
     assert core.storage.files == files
@@ -159,7 +150,7 @@ def test_a_failed_cover_removal_deletes_no_file(core):
 def test_a_failed_delete_keeps_the_collect_and_its_files(core):
     author, collect_id = ready_cover_collect(core)
     files = dict(core.storage.files)
-    delete = DeleteCollect(failing_commits(core), core.covers, core.cache)
+    delete = attrs.evolve(core.delete_collect, uow_factory=failing_commits(core))
     with pytest.raises(RuntimeError):
         delete(CollectDeletion(collect_id, author.id))
     assert collect_id in core.db.collects
@@ -173,7 +164,7 @@ def test_a_failed_donation_sends_no_email_and_counts_nothing(core):
     core.queue.published.clear()
     core.cache.changed.clear()
     rows = len(core.db.outbox)
-    donate = Donate(failing_commits(core), core.cache, core.clock)
+    donate = attrs.evolve(core.donate, uow_factory=failing_commits(core))
     with pytest.raises(RuntimeError):
         donate(Donation(author.id, collect_id, Money.of("10.00"), "tx-1"))
     assert core.db.payments == {}
@@ -186,9 +177,7 @@ def test_a_failed_cover_result_deletes_the_new_image_and_keeps_the_upload(core):
     collect_id = core.collect(author, cover=upload()).collect.id
     task = next(t for t in core.queue.tasks if isinstance(t, ProcessCover))
     core.cache.changed.clear()
-    process = ProcessCoverTask(
-        failing_commits(core), core.storage, FakeImages(), core.cache, core.clock
-    )
+    process = attrs.evolve(core.process_cover, uow_factory=failing_commits(core))
     with pytest.raises(RuntimeError):
         process(task)
     assert set(core.storage.files) == {task.source}
@@ -201,9 +190,7 @@ def test_a_failed_cover_failure_keeps_the_upload_for_a_retry(core):
     collect_id = core.collect(author, cover=upload()).collect.id
     task = next(t for t in core.queue.tasks if isinstance(t, ProcessCover))
     core.storage.files[task.source] = b"corrupted"
-    process = ProcessCoverTask(
-        failing_commits(core), core.storage, FakeImages(), core.cache, core.clock
-    )
+    process = attrs.evolve(core.process_cover, uow_factory=failing_commits(core))
     with pytest.raises(RuntimeError):
         process(task)
     assert set(core.storage.files) == {task.source}
@@ -224,12 +211,10 @@ def test_a_write_that_raises_midway_leaves_no_staged_upload_and_no_effect(core):
 
     def factory() -> FakeUnitOfWork:
         uow = core.uow()
-        uow.collects = ExplodingCollects(core.db)
+        uow.collects = ExplodingCollects(core.db, uow.mark_changed)
         return uow
 
-    update = UpdateCollect(
-        factory, FakeCollectQueries(core.db), core.covers, core.cache, core.clock
-    )
+    update = attrs.evolve(core.update_collect, uow_factory=factory)
     with pytest.raises(RuntimeError, match="went away"):
         update(CollectChange(collect_id, author.id, CollectFields(cover=upload())))
     assert core.storage.files == {}
@@ -241,7 +226,7 @@ def test_a_write_that_raises_midway_leaves_no_staged_upload_and_no_effect(core):
 
 def test_a_create_that_loses_a_race_runs_again_with_one_upload_and_one_email(core):
     author = core.user()
-    create = CreateCollect(deadlocking_first(core, 2), core.covers, core.cache, core.clock)
+    create = attrs.evolve(core.create_collect, uow_factory=deadlocking_first(core, 2))
     detail = create(NewCollect(author.id, CollectFields(title="Gift", cover=upload())))
     assert list(core.db.collects) == [detail.collect.id]
     assert set(core.storage.files) == {core.db.collects[detail.collect.id].cover.source}
@@ -251,8 +236,8 @@ def test_a_create_that_loses_a_race_runs_again_with_one_upload_and_one_email(cor
 
 def test_a_transaction_losing_every_race_gives_up_and_leaves_no_file(core):
     author = core.user()
-    create = CreateCollect(
-        deadlocking_first(core, TRANSACTION_ATTEMPTS), core.covers, core.cache, core.clock
+    create = attrs.evolve(
+        core.create_collect, uow_factory=deadlocking_first(core, TRANSACTION_ATTEMPTS)
     )
     with pytest.raises(TransientFailure):
         create(NewCollect(author.id, CollectFields(title="Gift", cover=upload())))
@@ -269,7 +254,7 @@ def test_in_transaction_returns_the_result_of_the_attempt_that_succeeds(core):
         uow.commit()
         return "done"
 
-    assert in_transaction(deadlocking_first(core, 1), work) == "done"
+    assert retrying_transaction(deadlocking_first(core, 1), work) == "done"
     assert len(attempts) == 2
 
 
@@ -377,7 +362,7 @@ def test_the_relay_records_what_it_published_before_the_broker_failed(core):
         core.collect(author)
     core.clock.advance(seconds=PAST_GRACE.total_seconds())
     queue = ShortLivedQueue(capacity=2)
-    assert RelayOutbox(core.uow, queue, core.clock, grace=RELAY_GRACE)() == 2
+    assert attrs.evolve(core.relay, queue=queue)() == 2
     rows = list(core.db.outbox.values())
     assert [row.relayed_at is not None for row in rows] == [True, True, False]
 

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
 
-import pytest
-
-from fundraising.application.errors import ValidationFailed
 from fundraising.application.use_cases.seeding import BATCH, GenerateTestData, SeedRequest
-from fundraising.domain.payment import Payment
 from tests.fakes import FakeBulkLoader, FakeSeedSource, FakeTotalsAudit, RecordedProgress
 from tests.unit.conftest import Core
 
 
 def generate(core: Core, loader: FakeBulkLoader, **sizes: int) -> object:
-    use_case = GenerateTestData(loader, core.hasher, core.cache, core.clock)
+    use_case = GenerateTestData(loader, core.hasher, core.clock)
     progress = RecordedProgress()
     summary = use_case(SeedRequest(**sizes), FakeSeedSource(), random.Random(1), progress)
     return summary, progress
@@ -57,41 +52,3 @@ def test_payments_go_in_batches_with_fresh_transaction_ids(core: Core) -> None:
     generate(core, FakeBulkLoader(core.db), users=2, collects=2, payments=BATCH + 3)
     txids = [p.transaction_id for p in core.db.payments.values()]
     assert len(txids) == len(set(txids)) == BATCH + 3
-
-
-def test_the_cache_hears_of_every_collect_once_its_totals_are_written(core: Core) -> None:
-    seen: dict[int, int] = {}
-
-    class Observer:
-        def collect_changed(self, collect_id: int) -> None:
-            seen[collect_id] = core.db.collects[collect_id].donations_count
-
-    use_case = GenerateTestData(FakeBulkLoader(core.db), core.hasher, Observer(), core.clock)
-    use_case(SeedRequest(3, 4, 60), FakeSeedSource(), random.Random(1), RecordedProgress())
-    assert seen == {cid: collect.donations_count for cid, collect in core.db.collects.items()}
-    assert sum(seen.values()) > 0
-
-
-def test_collects_written_before_a_failure_are_announced_too(core: Core) -> None:
-    class Failing(FakeBulkLoader):
-        def add_payments(self, payments: Iterable[Payment]) -> int:
-            raise OSError("disk full")
-
-    with pytest.raises(OSError, match="disk full"):
-        generate(core, Failing(core.db), users=2, collects=3, payments=10)
-    assert sorted(core.cache.changed) == sorted(core.db.collects)
-    assert len(core.db.collects) == 3
-
-
-def test_no_collects_means_no_payments(core: Core) -> None:
-    summary, progress = generate(core, FakeBulkLoader(core.db), users=2, collects=0, payments=9)
-    assert summary.payments == 0
-    assert core.db.payments == {}
-    assert progress.stages["payments"] == [0, 0]
-
-
-@pytest.mark.parametrize("sizes", [{"users": 0}, {"collects": -1}, {"payments": -5}])
-def test_impossible_sizes_are_refused(core: Core, sizes: dict[str, int]) -> None:
-    with pytest.raises(ValidationFailed):
-        generate(core, FakeBulkLoader(core.db), **sizes)
-    assert core.db.users == {}

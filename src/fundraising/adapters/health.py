@@ -6,7 +6,7 @@ import redis
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-OK = "ok"
+from fundraising.application.ports.health import OK
 
 
 class Readiness:
@@ -17,7 +17,6 @@ class Readiness:
         }
 
     def check(self) -> dict[str, str]:
-        """Each part's state: "ok" or what is wrong (never a secret)."""
         checks = {"database": self._database()}
         for name, url in self._redis.items():
             checks[name] = self._ping(url)

@@ -38,7 +38,7 @@ class PageRequest:
         return self.number == 1 or self.offset < count
 
 
-def existing(page: Page[T]) -> Page[T]:
+def page_or_404(page: Page[T]) -> Page[T]:
     """The page, or `NotFound` when it lies past the end of its list."""
     if not PageRequest(page.number, page.size).reaches(page.count):
         raise NotFound("Invalid page.")

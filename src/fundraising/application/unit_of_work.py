@@ -1,12 +1,15 @@
-"""What every unit of work shares: effects and task publication happen only after commit."""
+"""What every unit of work shares: nothing it caused happens before its commit, and the cache
+forgets every collect it changed, without a use case having to say so."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 from fundraising.application.errors import TransientFailure
+from fundraising.application.ports.cache import Cache
 from fundraising.application.ports.tasks import (
     OutboxMessage,
     Task,
@@ -21,31 +24,43 @@ TRANSACTION_ATTEMPTS = 3
 
 
 class AfterCommit:
-    """Mixin for unit-of-work adapters: holds the effects of the current transaction."""
+    """Mixin for unit-of-work adapters: holds what the current transaction caused.
+
+    Its repositories call `mark_changed` for every collect they write; after the commit the
+    tasks are published, the cache forgets those collects, then the other effects run.
+    """
 
     outbox: Outbox
 
-    def __init__(self, task_queue: TaskQueue) -> None:
+    def __init__(self, task_queue: TaskQueue, cache: Cache) -> None:
         self._task_queue = task_queue
+        self._cache = cache
         self._effects: list[Callable[[], None]] = []
         self._messages: list[OutboxMessage] = []
+        self._changed: set[int] = set()
 
     def after_commit(self, effect: Callable[[], None]) -> None:
         self._effects.append(effect)
 
-    def enqueue(self, task: Task) -> None:
-        self._messages.append(self.outbox.add(task))
+    def enqueue(self, task: Task, *, now: datetime) -> None:
+        self._messages.append(self.outbox.add(task, now=now))
+
+    def mark_changed(self, collect_id: int) -> None:
+        self._changed.add(collect_id)
 
     def _discard_effects(self) -> None:
         self._effects.clear()
         self._messages.clear()
+        self._changed.clear()
 
     def _run_effects(self) -> None:
         """Called by the adapter right after its commit succeeded."""
-        messages, effects = list(self._messages), list(self._effects)
+        messages, changed, effects = list(self._messages), sorted(self._changed), self._effects[:]
         self._discard_effects()
         for message in messages:
             self._publish(message)
+        for collect_id in changed:
+            self._cache.collect_changed(collect_id)
         for effect in effects:
             try:
                 effect()
@@ -60,8 +75,10 @@ class AfterCommit:
             log.warning("task queue unavailable; outbox message %s waits for the relay", message.id)
 
 
-def in_transaction(uow_factory: UnitOfWorkFactory, work: Callable[[UnitOfWork], R]) -> R:
-    """Run `work` in a fresh unit of work, again when it loses a race, a bounded number of times."""
+def retrying_transaction(uow_factory: UnitOfWorkFactory, work: Callable[[UnitOfWork], R]) -> R:
+    """Run `work` in a fresh unit of work, and again from the start when the transaction loses
+    a race (a deadlock, a lock timeout), a bounded number of times: `work` may run more than
+    once, so it must do nothing outside its unit of work before the commit."""
     for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
         try:
             with uow_factory() as uow:

@@ -59,13 +59,13 @@ class CoverStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class Unset(enum.Enum):
+class Unchanged(enum.Enum):
     """Marks a field a change request leaves alone (distinct from an explicit null)."""
 
-    UNSET = "unset"
+    UNCHANGED = "unchanged"
 
 
-UNSET = Unset.UNSET
+UNCHANGED = Unchanged.UNCHANGED
 
 
 @frozen
@@ -134,7 +134,7 @@ class Collect:
         cls,
         *,
         author_id: int,
-        title: str,
+        title: str | None,
         occasion: Occasion,
         description: str,
         goal: Money | None,
@@ -143,8 +143,9 @@ class Collect:
         errors: FieldErrors | None = None,
     ) -> Collect:
         """A new, active collect; every invalid field is reported at once (with `errors`)."""
-        errors = errors or FieldErrors()
-        checked_title = errors.check("title", lambda: parse_title(title))
+        errors = FieldErrors() if errors is None else errors
+        errors.require("title", title)
+        checked_title = errors.check("title", lambda: parse_title(title or ""))
         errors.check("description", lambda: parse_description(description))
         errors.check("end_date", lambda: check_end_date(end_date, now))
         errors.raise_if_any()
@@ -166,12 +167,12 @@ class Collect:
         self,
         *,
         now: datetime,
-        title: str | Unset = UNSET,
-        occasion: Occasion | Unset = UNSET,
-        description: str | Unset = UNSET,
-        goal: Money | Unset | None = UNSET,
-        end_date: datetime | Unset | None = UNSET,
-        is_active: bool | Unset = UNSET,
+        title: str | Unchanged = UNCHANGED,
+        occasion: Occasion | Unchanged = UNCHANGED,
+        description: str | Unchanged = UNCHANGED,
+        goal: Money | Unchanged | None = UNCHANGED,
+        end_date: datetime | Unchanged | None = UNCHANGED,
+        is_active: bool | Unchanged = UNCHANGED,
         errors: FieldErrors | None = None,
     ) -> bool:
         """Apply the given fields; all or nothing, every invalid field reported at once.
@@ -179,32 +180,32 @@ class Collect:
         Returns whether any field was given (an empty change leaves even `updated_at` alone).
         A blocked collect refuses every change, once its fields are found valid.
         """
-        errors = errors or FieldErrors()
+        errors = FieldErrors() if errors is None else errors
         if isinstance(title, str):
             new_title = title
             title = errors.check("title", lambda: parse_title(new_title)) or title
         if isinstance(description, str):
             new_description = description
             errors.check("description", lambda: parse_description(new_description))
-        if not isinstance(end_date, Unset):
+        if not isinstance(end_date, Unchanged):
             new_end = end_date
             errors.check("end_date", lambda: check_end_date(new_end, now))
         errors.raise_if_any()
         self._ensure_not_blocked()
-        if not isinstance(title, Unset):
+        if not isinstance(title, Unchanged):
             self.title = title
-        if not isinstance(occasion, Unset):
+        if not isinstance(occasion, Unchanged):
             self.occasion = occasion
-        if not isinstance(description, Unset):
+        if not isinstance(description, Unchanged):
             self.description = description
-        if not isinstance(goal, Unset):
+        if not isinstance(goal, Unchanged):
             self.goal = goal
-        if not isinstance(end_date, Unset):
+        if not isinstance(end_date, Unchanged):
             self.end_date = end_date
-        if not isinstance(is_active, Unset):
+        if not isinstance(is_active, Unchanged):
             self.is_active = is_active
         given = (title, occasion, description, goal, end_date, is_active)
-        changed = any(not isinstance(value, Unset) for value in given)
+        changed = any(not isinstance(value, Unchanged) for value in given)
         if changed:
             self.updated_at = now
         return changed

@@ -8,14 +8,20 @@ from typing import TypeVar
 from attrs import frozen
 
 T = TypeVar("T")
+REQUIRED = "This field is required."
 
 
-class DomainError(Exception):
-    """Base of every error the core raises on purpose; `detail` is safe to show to a client."""
+class ExplainedError(Exception):
+    """Raised on purpose, with a `detail` written for the client: the base of the errors of
+    every layer that an entrypoint answers (the HTTP layer maps each class to a status)."""
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+class DomainError(ExplainedError):
+    """A domain rule is broken."""
 
 
 class InvalidValue(ValueError):
@@ -57,6 +63,11 @@ class FieldErrors:
 
     def add(self, field: str, message: str) -> None:
         self._errors.append(FieldError(field, message))
+
+    def require(self, field: str, value: object) -> None:
+        """A missing value (None) is an error of its field, unless the field has one already."""
+        if value is None and field not in self:
+            self.add(field, REQUIRED)
 
     def check(self, field: str, parse: Callable[[], T]) -> T | None:
         """Run `parse()`; on `InvalidValue` record it under `field` and return None.

@@ -13,7 +13,7 @@ from attrs import define
 
 from fundraising.domain.errors import FieldErrors, InvalidValue
 from fundraising.domain.money import Money
-from fundraising.domain.user import ANONYMOUS, User
+from fundraising.domain.user import ANONYMOUS
 
 MIN_DONATION = Money.of("1.00")
 MAX_DONATION = Money.of("10000000.00")
@@ -83,11 +83,12 @@ def parse_metadata(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return dict(value)
 
 
-def donor_name(*, is_anonymous: bool, payer: User | None) -> str:
-    """How a payment's donor appears in a public feed."""
-    if is_anonymous or payer is None:
+def donor_name(*, is_anonymous: bool, payer_name: str | None) -> str:
+    """How a payment's donor appears in a public feed: the payer's display name, unless the
+    payment is anonymous or its payer is gone."""
+    if is_anonymous or payer_name is None:
         return ANONYMOUS
-    return payer.display_name
+    return payer_name
 
 
 @define(eq=False)
@@ -107,23 +108,29 @@ class Payment:
     def donation(
         cls,
         *,
-        collect_id: int,
+        collect_id: int | None,
         payer_id: int,
-        amount: Money,
-        transaction_id: str,
+        amount: Money | None,
+        transaction_id: str | None,
         is_anonymous: bool,
         comment: str | None,
         metadata: Mapping[str, Any] | None,
         now: datetime,
         errors: FieldErrors | None = None,
     ) -> Payment:
-        """A completed donation; every invalid field is reported at once."""
-        errors = errors or FieldErrors()
-        errors.check("amount", lambda: check_donation_amount(amount))
-        errors.check("transaction_id", lambda: parse_transaction_id(transaction_id))
+        """A completed donation; every invalid or missing field is reported at once."""
+        errors = FieldErrors() if errors is None else errors
+        errors.require("collect", collect_id)
+        errors.require("amount", amount)
+        errors.require("transaction_id", transaction_id)
+        if amount is not None:
+            errors.check("amount", lambda: check_donation_amount(amount))
+        if transaction_id is not None:
+            errors.check("transaction_id", lambda: parse_transaction_id(transaction_id))
         errors.check("comment", lambda: parse_comment(comment))
         checked_metadata = errors.check("metadata", lambda: parse_metadata(metadata))
         errors.raise_if_any()
+        assert collect_id is not None and amount is not None and transaction_id is not None
         return cls(
             id=None,
             collect_id=collect_id,

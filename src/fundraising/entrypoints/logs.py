@@ -31,5 +31,5 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
-    for noisy in ("httpx", "dramatiq", "PIL"):
+    for noisy in ("httpx", "dramatiq", "PIL", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -11,17 +11,18 @@ import threading
 import time
 from collections import OrderedDict
 
-from fundraising.adapters.cache.base import (
+from fundraising.adapters.cache.base import new_version
+from fundraising.adapters.cache.changes import ChangesFile
+from fundraising.application.ports.cache import (
     BYPASS,
     LISTS,
-    Entry,
+    CachedResponse,
     Lookup,
     collect_scope,
-    new_version,
 )
-from fundraising.adapters.cache.changes import ChangesFile
 
 log = logging.getLogger(__name__)
+_Kept = tuple[float, CachedResponse]  # (when it expires, the entry)
 
 
 class MemoryCache:
@@ -38,7 +39,9 @@ class MemoryCache:
         self._ttl = ttl_seconds
         self._max_entries = max_entries
         self._versions: dict[str, str] = {}
-        self._entries: OrderedDict[tuple[str, str, str], tuple[float, Entry]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str, str], tuple[float, CachedResponse]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
         self._unreadable = False
 
@@ -87,7 +90,7 @@ class MemoryCache:
             return Lookup(found[1], version)
 
     async def store(
-        self, scope: str, version: str, key: str, entry: Entry, *, ttl: float | None = None
+        self, scope: str, version: str, key: str, entry: CachedResponse, *, ttl: float | None = None
     ) -> None:
         lifetime = self._ttl if ttl is None else min(ttl, self._ttl)
         with self._lock:

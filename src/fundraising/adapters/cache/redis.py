@@ -18,15 +18,15 @@ import time
 import redis
 from redis.exceptions import NoScriptError, RedisError
 
-from fundraising.adapters.cache.base import (
+from fundraising.adapters.cache.base import new_version
+from fundraising.adapters.cache.pipelined import PipelinedRedis
+from fundraising.application.ports.cache import (
     BYPASS,
     LISTS,
-    Entry,
+    CachedResponse,
     Lookup,
     collect_scope,
-    new_version,
 )
-from fundraising.adapters.cache.pipelined import PipelinedRedis
 
 log = logging.getLogger(__name__)
 _RECOVERY_INTERVAL = 0.1
@@ -45,21 +45,30 @@ return {token, redis.call('GET', ARGV[1] .. token .. ARGV[2])}
 """
 
 
+def _packed(entry: CachedResponse) -> bytes:
+    return entry.etag.encode() + b"\n" + entry.body
+
+
+def _unpacked(packed: bytes) -> CachedResponse:
+    etag, _, body = packed.partition(b"\n")
+    return CachedResponse(body, etag.decode())
+
+
 class _Breaker:
     """After a failure, skip Redis for `pause` seconds instead of waiting on it every time."""
 
     def __init__(self, pause: float) -> None:
         self._pause = pause
-        self._closed_until = 0.0
+        self._open_until = 0.0
 
     @property
     def open(self) -> bool:
-        return time.monotonic() < self._closed_until
+        return time.monotonic() < self._open_until
 
     def failed(self, error: Exception) -> None:
         if not self.open:
             log.warning("redis unreachable, answering without the cache: %s", error)
-        self._closed_until = time.monotonic() + self._pause
+        self._open_until = time.monotonic() + self._pause
 
 
 class RedisCache:
@@ -150,20 +159,20 @@ class RedisCache:
                     token, packed = await client.call("EVALSHA", self._lookup.sha, 2, *keys, *args)
                 except NoScriptError:  # Redis restarted: its script cache is empty
                     token, packed = await client.call("EVAL", _LOOKUP, 2, *keys, *args)
-            return Lookup(Entry.unpack(packed) if packed else None, token.decode())
+            return Lookup(_unpacked(packed) if packed else None, token.decode())
         except Exception as error:  # TLS, protocol, a reply of the wrong shape: all a failure
             self._failed(client, error)
             return BYPASS
 
     async def store(
-        self, scope: str, version: str, key: str, entry: Entry, *, ttl: float | None = None
+        self, scope: str, version: str, key: str, entry: CachedResponse, *, ttl: float | None = None
     ) -> None:
         lifetime_ms = int(1000 * (self._ttl if ttl is None else min(ttl, self._ttl)))
         client = self._client()
         try:
             async with asyncio.timeout(self._timeout):
                 entry_key = f"{self._ns}:e:{scope}:{version}:{key}"
-                await client.call("SET", entry_key, entry.pack(), "PX", max(lifetime_ms, 1))
+                await client.call("SET", entry_key, _packed(entry), "PX", max(lifetime_ms, 1))
         except Exception as error:  # as in lookup: a cache never fails a request
             self._failed(client, error)
 

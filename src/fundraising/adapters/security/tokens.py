@@ -12,11 +12,11 @@ import jwt
 from fundraising.application.errors import AuthenticationFailed
 from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.security import TokenPair, TokenType
+from fundraising.domain.ids import is_id
 
 ALGORITHM = "HS256"
 ISSUER = "fundraising"
 AUDIENCE = "fundraising-api"
-MAX_USER_ID = 2**63 - 1
 _REQUIRED_CLAIMS = ["exp", "iat", "jti", "sub", "token_type", "iss", "aud"]
 INVALID = "Token is invalid or expired."
 # A key shorter than HS256's digest is refused, not warned about: at start and on every use.
@@ -99,7 +99,7 @@ class JwtTokens:
             expires = float(claims["exp"])
         except (jwt.PyJWTError, ValueError, TypeError, KeyError):
             raise AuthenticationFailed(INVALID) from None
-        if not 1 <= user_id <= MAX_USER_ID:
+        if not is_id(user_id):
             raise AuthenticationFailed(INVALID)
         with self._lock:
             self._verified[token] = (user_id, token_type, expires)

@@ -11,6 +11,7 @@ from fundraising.adapters.sql import rows
 from fundraising.adapters.sql.errors import translated_errors
 from fundraising.adapters.sql.repositories import collect_row, new_id
 from fundraising.adapters.sql.tables import collects, payments, users
+from fundraising.application.ports.cache import Cache
 from fundraising.application.ports.queries import Totals
 from fundraising.application.ports.seeding import Person
 from fundraising.domain.collect import Collect
@@ -19,8 +20,13 @@ from fundraising.domain.user import username_key
 
 
 class SqlBulkLoader:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, cache: Cache) -> None:
         self._engine = engine
+        self._cache = cache
+
+    def _changed(self, collect_ids: Iterable[int]) -> None:
+        for collect_id in set(collect_ids):
+            self._cache.collect_changed(collect_id)
 
     def taken(self, usernames: Sequence[str], emails: Sequence[str]) -> tuple[set[str], set[str]]:
         keys = {username_key(name): name for name in usernames}
@@ -54,13 +60,16 @@ class SqlBulkLoader:
 
     def add_collects(self, made: Sequence[Collect]) -> list[int]:
         with translated_errors(), self._engine.begin() as db:
-            return [new_id(db.execute(insert(collects).values(collect_row(c)))) for c in made]
+            ids = [new_id(db.execute(insert(collects).values(collect_row(c)))) for c in made]
+        self._changed(ids)
+        return ids
 
     def add_payments(self, made: Iterable[Payment]) -> int:
         values = [rows.payment_values(payment) for payment in made]
         if values:
             with translated_errors(), self._engine.begin() as db:
                 db.execute(insert(payments), values)
+            self._changed(value["collect_id"] for value in values)
         return len(values)
 
     def set_totals(self, totals: Mapping[int, Totals]) -> None:
@@ -86,6 +95,7 @@ class SqlBulkLoader:
         if values:
             with translated_errors(), self._engine.begin() as db:
                 db.execute(statement, values)
+            self._changed(totals)
 
     def payment_serial(self) -> int:
         with translated_errors(), self._engine.connect() as db:

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from attrs import frozen
 from sqlalchemy import Column, DateTime, Engine, String
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -52,6 +53,33 @@ def is_current(database_url: str) -> bool:
         return current(engine) == head()
     finally:
         engine.dispose()
+
+
+@frozen
+class Schema:
+    """One database's schema, as the admin commands and the embedded start-up migrate it."""
+
+    database_url: str
+
+    def upgrade(self, revision: str = "head") -> None:
+        upgrade(self.database_url, revision)
+
+    def downgrade(self, revision: str) -> None:
+        downgrade(self.database_url, revision)
+
+    def revision(self, message: str, *, autogenerate: bool = True) -> None:
+        revision(self.database_url, message, autogenerate=autogenerate)
+
+    def current(self) -> str | None:
+        engine = build_engine(self.database_url, pool_size=1)
+        try:
+            return current(engine)
+        finally:
+            engine.dispose()
+
+    @staticmethod
+    def head() -> str | None:
+        return head()
 
 
 def compare_type(

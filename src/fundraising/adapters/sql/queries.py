@@ -13,12 +13,10 @@ from sqlalchemy import (
     RowMapping,
     Select,
     String,
-    and_,
     distinct,
     func,
     or_,
     select,
-    update,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
@@ -45,7 +43,6 @@ from fundraising.application.views import (
     PaymentView,
 )
 from fundraising.domain.payment import PaymentStatus, donor_name
-from fundraising.domain.user import User
 
 COMPLETED = PaymentStatus.COMPLETED.value
 _LIKE_ESCAPE = "!"
@@ -106,25 +103,11 @@ def _collect_view(row: RowMapping) -> CollectView:
 
 
 def _feed_entry(row: RowMapping) -> FeedEntry:
-    payer = None if row["payer_username"] is None else _named(row)
+    payer_name = None if row["payer_username"] is None else rows.person_name(row, "payer")
     return FeedEntry(
         amount=row["amount_kopecks"],
         payment_date=row["payment_date"],
-        donor_name=donor_name(is_anonymous=bool(row["is_anonymous"]), payer=payer),
-    )
-
-
-def _named(row: RowMapping) -> User:
-    """Just enough of a user to compute a display name."""
-    return User(
-        id=None,
-        username=row["payer_username"],
-        email="",
-        password_hash="",
-        first_name=row["payer_first_name"],
-        last_name=row["payer_last_name"],
-        is_active=True,
-        date_joined=row["payment_date"],
+        donor_name=donor_name(is_anonymous=bool(row["is_anonymous"]), payer_name=payer_name),
     )
 
 
@@ -319,24 +302,3 @@ class SqlTotalsAudit:
             )
             for row in found
         ]
-
-    def fix(self, collect_ids: Sequence[int]) -> None:
-        p = payments.c
-        completed = and_(p.collect_id == collects.c.id, p.status == COMPLETED)
-
-        def of_payments(expression: Any) -> Any:
-            return select(expression).where(completed).scalar_subquery()
-
-        statement = (
-            update(collects)
-            .where(collects.c.id.in_(collect_ids))
-            .values(
-                collected_kopecks=func.coalesce(
-                    of_payments(func.sum(p.amount_kopecks, type_=BigInteger)), 0
-                ),
-                donations_count=of_payments(func.count()),
-                donors_count=of_payments(func.count(distinct(p.payer_id))),
-            )
-        )
-        with translated_errors(), self._engine.begin() as db:
-            db.execute(statement)

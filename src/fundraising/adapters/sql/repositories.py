@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     CursorResult,
+    Update,
+    and_,
     bindparam,
     delete,
+    distinct,
     exists,
+    func,
     insert,
     or_,
     select,
@@ -62,6 +67,27 @@ _COUNT_NEW_DONOR = (
     )
     .values(donors_count=collects.c.donors_count + 1)
 )
+
+
+def recount(collect_ids: Sequence[int]) -> Update:
+    """The counters of these collects, computed again from their completed payments."""
+    p = payments.c
+    completed = and_(p.collect_id == collects.c.id, p.status == PaymentStatus.COMPLETED.value)
+
+    def of_payments(expression: Any) -> Any:
+        return select(expression).where(completed).scalar_subquery()
+
+    return (
+        update(collects)
+        .where(collects.c.id.in_(collect_ids))
+        .values(
+            collected_kopecks=func.coalesce(
+                of_payments(func.sum(p.amount_kopecks, type_=BigInteger)), 0
+            ),
+            donations_count=of_payments(func.count()),
+            donors_count=of_payments(func.count(distinct(p.payer_id))),
+        )
+    )
 
 
 def new_id(result: CursorResult[Any]) -> int:
@@ -121,12 +147,14 @@ class SqlUsers:
 
 
 class SqlCollects:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, changed: Callable[[int], None]) -> None:
         self._db = connection
+        self._changed = changed
 
     def add(self, collect: Collect) -> Collect:
         result = self._db.execute(insert(collects), collect_row(collect))
         collect.id = new_id(result)
+        self._changed(collect.id)
         return collect
 
     def get(self, collect_id: int, *, for_update: bool = False) -> Collect | None:
@@ -137,20 +165,29 @@ class SqlCollects:
         return rows.collect_of(row) if row else None
 
     def save(self, collect: Collect) -> None:
+        assert collect.id is not None
         statement = update(collects).where(collects.c.id == collect.id)
         self._db.execute(statement.values(rows.collect_values(collect)))
+        self._changed(collect.id)
 
     def delete(self, collect_id: int) -> None:
         self._db.execute(delete(collects).where(collects.c.id == collect_id))
+        self._changed(collect_id)
 
     def has_payments(self, collect_id: int) -> bool:
         query = select(exists().where(payments.c.collect_id == collect_id))
         return bool(self._db.execute(query).scalar())
 
+    def recount(self, collect_ids: Sequence[int]) -> None:
+        self._db.execute(recount(collect_ids))
+        for collect_id in collect_ids:
+            self._changed(collect_id)
+
 
 class SqlPayments:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, changed: Callable[[int], None]) -> None:
         self._db = connection
+        self._changed = changed
 
     def add_donation(self, payment: Payment, *, now: datetime) -> Payment:
         # The collect's row is locked first (by the increment), then the payment inserted: the
@@ -179,6 +216,7 @@ class SqlPayments:
                 raise DuplicateTransaction from None
             raise
         payment.id = new_id(result)
+        self._changed(payment.collect_id)
         return payment
 
     def get(self, payment_id: int) -> Payment | None:
@@ -193,12 +231,11 @@ class SqlPayments:
 
 
 class SqlOutbox:
-    def __init__(self, connection: Connection, now: datetime) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
-        self._now = now
 
-    def add(self, task: Task) -> OutboxMessage:
-        values = {"task": encode_task(task), "created_at": self._now}
+    def add(self, task: Task, *, now: datetime) -> OutboxMessage:
+        values = {"task": encode_task(task), "created_at": now}
         result = self._db.execute(insert(outbox), values)
         return OutboxMessage(new_id(result), task)
 

@@ -16,7 +16,7 @@ from fundraising.adapters.sql.repositories import (
     SqlPayments,
     SqlUsers,
 )
-from fundraising.application.ports.clock import Clock
+from fundraising.application.ports.cache import Cache
 from fundraising.application.ports.tasks import TaskQueue
 from fundraising.application.unit_of_work import AfterCommit
 
@@ -27,10 +27,9 @@ class SqlUnitOfWork(AfterCommit):
     payments: SqlPayments
     outbox: SqlOutbox
 
-    def __init__(self, engine: Engine, task_queue: TaskQueue, clock: Clock) -> None:
-        super().__init__(task_queue)
+    def __init__(self, engine: Engine, task_queue: TaskQueue, cache: Cache) -> None:
+        super().__init__(task_queue, cache)
         self._engine = engine
-        self._clock = clock
         self._connection: Connection | None = None
 
     def __enter__(self) -> Self:
@@ -39,9 +38,9 @@ class SqlUnitOfWork(AfterCommit):
             connection.begin()
         self._connection = connection
         self.users = SqlUsers(connection)
-        self.collects = SqlCollects(connection)
-        self.payments = SqlPayments(connection)
-        self.outbox = SqlOutbox(connection, self._clock.now())
+        self.collects = SqlCollects(connection, self.mark_changed)
+        self.payments = SqlPayments(connection, self.mark_changed)
+        self.outbox = SqlOutbox(connection)
         return self
 
     def __exit__(

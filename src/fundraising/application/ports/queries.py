@@ -86,7 +86,3 @@ class TotalsAudit(Protocol):
     def drifts(self) -> Sequence[Drift]:
         """Every collect whose counters disagree with its completed payments."""
         ...
-
-    def fix(self, collect_ids: Sequence[int]) -> None:
-        """Recompute the counters of these collects from their payments, atomically."""
-        ...

@@ -42,7 +42,8 @@ class SeedSource(Protocol):
 
 
 class BulkLoader(Protocol):
-    """Multi-row inserts, each call its own transaction; ids come back in order."""
+    """Multi-row inserts, each call its own transaction; ids come back in order. Like a unit
+    of work, it makes the cache forget the collects each transaction wrote, once committed."""
 
     def taken(self, usernames: Sequence[str], emails: Sequence[str]) -> tuple[set[str], set[str]]:
         """Which of these usernames and e-mails already exist."""

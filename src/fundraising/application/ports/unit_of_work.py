@@ -48,6 +48,8 @@ class UserRepository(Protocol):
 
 
 class CollectRepository(Protocol):
+    """Every write marks the collect changed for its unit of work (see `mark_changed`)."""
+
     def add(self, collect: Collect) -> Collect: ...
 
     def get(self, collect_id: int, *, for_update: bool = False) -> Collect | None:
@@ -62,6 +64,10 @@ class CollectRepository(Protocol):
     def delete(self, collect_id: int) -> None: ...
 
     def has_payments(self, collect_id: int) -> bool: ...
+
+    def recount(self, collect_ids: Sequence[int]) -> None:
+        """Set the counters of these collects to what their completed payments say."""
+        ...
 
 
 class PaymentRepository(Protocol):
@@ -83,7 +89,7 @@ class PaymentRepository(Protocol):
 class Outbox(Protocol):
     """Tasks recorded with the write that asked for them, until a worker has run them."""
 
-    def add(self, task: Task) -> OutboxMessage: ...
+    def add(self, task: Task, *, now: datetime) -> OutboxMessage: ...
 
     def due(
         self, *, created_before: datetime, relayed_before: datetime, now: datetime, limit: int
@@ -134,16 +140,23 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    def enqueue(self, task: Task) -> None:
-        """Record a task in the outbox, within this transaction; it is published after commit."""
+    def enqueue(self, task: Task, *, now: datetime) -> None:
+        """Record a task in the outbox (created `now`), within this transaction; it is
+        published after commit."""
         ...
 
     def commit(self) -> None:
-        """Commit, then publish the enqueued tasks and run the `after_commit` effects."""
+        """Commit; then publish the enqueued tasks, make the cache forget the changed collects,
+        and run the `after_commit` effects."""
         ...
 
     def after_commit(self, effect: Callable[[], None]) -> None:
         """Run `effect` once this transaction has committed; never if it rolls back."""
+        ...
+
+    def mark_changed(self, collect_id: int) -> None:
+        """The cached views of this collect (and the lists) are stale once this commits. The
+        repositories mark what they write; a use case marks only what it did not write."""
         ...
 
 

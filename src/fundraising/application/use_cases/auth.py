@@ -16,7 +16,7 @@ from fundraising.application.ports.security import (
 )
 from fundraising.application.ports.unit_of_work import DuplicateUser, UnitOfWork, UnitOfWorkFactory
 from fundraising.application.throttles import Limit, address_key, reserve
-from fundraising.application.unit_of_work import in_transaction
+from fundraising.application.unit_of_work import retrying_transaction
 from fundraising.application.views import UserView
 from fundraising.domain.errors import FieldErrors, InvalidValue
 from fundraising.domain.passwords import check_password
@@ -35,15 +35,16 @@ def active_user(uow: UnitOfWork, user_id: int) -> User:
 
 @frozen
 class Registration:
-    """A new account; `client_address` is None when an administrator creates it (no limit)."""
+    """A new account; None marks a field the client did not send. `client_address` is None
+    when an administrator creates it (no limit)."""
 
-    username: str
-    email: str
-    password: str
+    username: str | None
+    email: str | None
+    password: str | None
     first_name: str = ""
     last_name: str = ""
     client_address: str | None = None
-    rejected: tuple[FieldError, ...] = field(default=(), kw_only=True)
+    conversion_errors: tuple[FieldError, ...] = field(default=(), kw_only=True)
 
 
 @frozen
@@ -59,15 +60,20 @@ class RegisterUser:
     clock: Clock
 
     def __call__(self, registration: Registration) -> UserView:
-        errors = FieldErrors(registration.rejected)
-        username = errors.check("username", lambda: self._username(registration.username))
-        email = errors.check("email", lambda: self.identity.email(registration.email))
+        errors = FieldErrors(registration.conversion_errors)
+        given = {"username": registration.username, "email": registration.email}
+        for name, value in {**given, "password": registration.password}.items():
+            errors.require(name, value)
+        username = errors.check("username", lambda: self._username(registration.username or ""))
+        email = errors.check("email", lambda: self.identity.email(registration.email or ""))
         first_name = errors.check("first_name", lambda: parse_name(registration.first_name))
         last_name = errors.check("last_name", lambda: parse_name(registration.last_name))
         password = errors.check(
             "password",
             lambda: check_password(
-                registration.password, username=registration.username, email=registration.email
+                registration.password or "",
+                username=registration.username or "",
+                email=registration.email or "",
             ),
         )
         errors.raise_if_any()
@@ -103,7 +109,7 @@ class RegisterUser:
             uow.commit()
             return UserView.of(added)
 
-        return in_transaction(self.uow_factory, register)
+        return retrying_transaction(self.uow_factory, register)
 
     def _username(self, value: str) -> str:
         username = parse_username(value)
@@ -114,9 +120,17 @@ class RegisterUser:
 
 @frozen
 class Credentials:
-    username: str
-    password: str
+    username: str | None
+    password: str | None
     client_address: str
+
+
+def _require(**fields: str | None) -> None:
+    """A token request names every field it needs (400), before anything is looked at."""
+    errors = FieldErrors()
+    for name, value in fields.items():
+        errors.require(name, value)
+    errors.raise_if_any()
 
 
 def _login_name(username: str) -> str | None:
@@ -143,6 +157,8 @@ class LogIn:
     limit: Limit
 
     def __call__(self, credentials: Credentials) -> TokenPair:
+        _require(username=credentials.username, password=credentials.password)
+        assert credentials.username is not None and credentials.password is not None
         name = _login_name(credentials.username)
         keys = [f"login:address:{address_key(credentials.client_address)}"]
         if name is not None:
@@ -166,8 +182,9 @@ class RefreshAccess:
     uow_factory: UnitOfWorkFactory
     tokens: TokenService
 
-    def __call__(self, refresh_token: str) -> str:
-        user_id = self.tokens.verify(refresh_token, TokenType.REFRESH)
+    def __call__(self, refresh_token: str | None) -> str:
+        _require(refresh=refresh_token)
+        user_id = self.tokens.verify(refresh_token or "", TokenType.REFRESH)
         with self.uow_factory() as uow:
             user = uow.users.get(user_id)
         if user is None or not user.is_active:
@@ -179,8 +196,9 @@ class RefreshAccess:
 class VerifyToken:
     tokens: TokenService
 
-    def __call__(self, token: str) -> None:
-        self.tokens.verify(token)
+    def __call__(self, token: str | None) -> None:
+        _require(token=token)
+        self.tokens.verify(token or "")
 
 
 @frozen

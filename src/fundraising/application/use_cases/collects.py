@@ -8,37 +8,36 @@ from typing import Literal
 from attrs import field, frozen
 
 from fundraising.application.errors import FieldError, NotFound
-from fundraising.application.pagination import PageRequest, existing
-from fundraising.application.ports.cache import Cache
+from fundraising.application.pagination import PageRequest, page_or_404
 from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.queries import CollectFilter, CollectQueries
 from fundraising.application.ports.tasks import EmailKind, ProcessCover, SendEmail
 from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from fundraising.application.unit_of_work import in_transaction
+from fundraising.application.unit_of_work import retrying_transaction
 from fundraising.application.use_cases.auth import active_user
 from fundraising.application.use_cases.covers import Covers, StagedCover, Upload
 from fundraising.application.views import CollectDetail, CollectView, FeedEntry, Page
-from fundraising.domain.collect import UNSET, Collect, Occasion, Unset
+from fundraising.domain.collect import UNCHANGED, Collect, Occasion, Unchanged
 from fundraising.domain.errors import FieldErrors
 from fundraising.domain.money import Money
 
 
 @frozen
 class CollectFields:
-    """The writable fields of a collect: UNSET leaves a field alone; `cover=None` removes it.
+    """The writable fields of a collect: UNCHANGED leaves a field alone; `cover=None` removes it.
 
-    `rejected` carries the fields the edge could not even convert, so that one answer names
+    `conversion_errors` carries the fields the edge could not even convert, so that one answer names
     every invalid field, and only after the existence and permission checks.
     """
 
-    title: str | Unset = UNSET
-    occasion: Occasion | Unset = UNSET
-    description: str | Unset = UNSET
-    goal_amount: Money | Unset | None = UNSET
-    end_date: datetime | Unset | None = UNSET
-    is_active: bool | Unset = UNSET
-    cover: Upload | Unset | None = UNSET
-    rejected: tuple[FieldError, ...] = field(default=(), kw_only=True)
+    title: str | Unchanged = UNCHANGED
+    occasion: Occasion | Unchanged = UNCHANGED
+    description: str | Unchanged = UNCHANGED
+    goal_amount: Money | Unchanged | None = UNCHANGED
+    end_date: datetime | Unchanged | None = UNCHANGED
+    is_active: bool | Unchanged = UNCHANGED
+    cover: Upload | Unchanged | None = UNCHANGED
+    conversion_errors: tuple[FieldError, ...] = field(default=(), kw_only=True)
 
 
 @frozen
@@ -60,31 +59,27 @@ class CollectDeletion:
     actor_id: int
 
 
-def _changed(uow: UnitOfWork, cache: Cache, collect_id: int) -> None:
-    uow.after_commit(lambda: cache.collect_changed(collect_id))
-
-
 def _own_collect(uow: UnitOfWork, collect_id: int, actor_id: int) -> Collect:
     """The collect, after checking the actor (401), its existence (404) and authorship (403)."""
     active_user(uow, actor_id)
     collect = uow.collects.get(collect_id, for_update=True)
     if collect is None:
-        raise NotFound("No collect with this id.")
+        raise NotFound.of("collect")
     collect.ensure_changeable_by(actor_id)
     return collect
 
 
 def _attach(
-    uow: UnitOfWork, collect: Collect, source: str | Unset | None, now: datetime
+    uow: UnitOfWork, collect: Collect, source: str | Unchanged | None, now: datetime
 ) -> tuple[str, ...]:
     """Record a staged cover change on a saved collect; returns the files it makes obsolete."""
-    if isinstance(source, Unset):
+    if isinstance(source, Unchanged):
         return ()
     if source is None:
         return collect.remove_cover(now)
     assert collect.id is not None
     obsolete = collect.attach_cover(source, now)
-    uow.enqueue(ProcessCover(collect.id, source))
+    uow.enqueue(ProcessCover(collect.id, source), now=now)
     return obsolete
 
 
@@ -92,7 +87,6 @@ def _attach(
 class CreateCollect:
     uow_factory: UnitOfWorkFactory
     covers: Covers
-    cache: Cache
     clock: Clock
 
     def __call__(self, new: NewCollect) -> CollectDetail:
@@ -103,27 +97,24 @@ class CreateCollect:
             assert added.id is not None
             _attach(uow, added, staged.source, now)
             uow.collects.save(added)
-            uow.enqueue(SendEmail(EmailKind.COLLECT_CREATED, added.id))
-            _changed(uow, self.cache, added.id)
+            uow.enqueue(SendEmail(EmailKind.COLLECT_CREATED, added.id), now=now)
             uow.commit()
             return CollectDetail(CollectView.of(added, author_name=author.display_name), ())
 
         with self.covers.staging(new.fields.cover) as staged:
-            return in_transaction(self.uow_factory, lambda uow: create(uow, staged))
+            return retrying_transaction(self.uow_factory, lambda uow: create(uow, staged))
 
     def _validated(self, new: NewCollect, staged: StagedCover, now: datetime) -> Collect:
         fields = new.fields
-        errors = FieldErrors(fields.rejected)
-        if isinstance(fields.title, Unset) and "title" not in errors:
-            errors.add("title", "This field is required.")
+        errors = FieldErrors(fields.conversion_errors)
         staged.report(errors)
         return Collect.open(
             author_id=new.author_id,
-            title="" if isinstance(fields.title, Unset) else fields.title,
-            occasion=Occasion.OTHER if isinstance(fields.occasion, Unset) else fields.occasion,
-            description="" if isinstance(fields.description, Unset) else fields.description,
-            goal=None if isinstance(fields.goal_amount, Unset) else fields.goal_amount,
-            end_date=None if isinstance(fields.end_date, Unset) else fields.end_date,
+            title=None if isinstance(fields.title, Unchanged) else fields.title,
+            occasion=Occasion.OTHER if isinstance(fields.occasion, Unchanged) else fields.occasion,
+            description="" if isinstance(fields.description, Unchanged) else fields.description,
+            goal=None if isinstance(fields.goal_amount, Unchanged) else fields.goal_amount,
+            end_date=None if isinstance(fields.end_date, Unchanged) else fields.end_date,
             now=now,
             errors=errors,
         )
@@ -134,7 +125,6 @@ class UpdateCollect:
     uow_factory: UnitOfWorkFactory
     queries: CollectQueries
     covers: Covers
-    cache: Cache
     clock: Clock
 
     def __call__(self, change: CollectChange) -> CollectDetail:
@@ -143,7 +133,7 @@ class UpdateCollect:
         def update(uow: UnitOfWork, staged: StagedCover) -> None:
             collect = _own_collect(uow, change.collect_id, change.actor_id)
             now = self.clock.now()
-            errors = FieldErrors(fields.rejected)
+            errors = FieldErrors(fields.conversion_errors)
             staged.report(errors)
             changed = collect.change(
                 now=now,
@@ -155,19 +145,18 @@ class UpdateCollect:
                 is_active=fields.is_active,
                 errors=errors,
             )
-            if not changed and isinstance(fields.cover, Unset):
+            if not changed and isinstance(fields.cover, Unchanged):
                 return  # an empty change: nothing to write
             obsolete = _attach(uow, collect, staged.source, now)
             uow.collects.save(collect)
             self.covers.delete_after_commit(uow, obsolete)
-            _changed(uow, self.cache, change.collect_id)
             uow.commit()
 
         with self.covers.staging(fields.cover) as staged:
-            in_transaction(self.uow_factory, lambda uow: update(uow, staged))
+            retrying_transaction(self.uow_factory, lambda uow: update(uow, staged))
         detail = self.queries.detail(change.collect_id)
         if detail is None:
-            raise NotFound("No collect with this id.")
+            raise NotFound.of("collect")
         return detail
 
 
@@ -175,7 +164,6 @@ class UpdateCollect:
 class DeleteCollect:
     uow_factory: UnitOfWorkFactory
     covers: Covers
-    cache: Cache
 
     def __call__(self, deletion: CollectDeletion) -> None:
         def delete(uow: UnitOfWork) -> None:
@@ -183,10 +171,9 @@ class DeleteCollect:
             collect.ensure_deletable(has_payments=uow.collects.has_payments(deletion.collect_id))
             uow.collects.delete(deletion.collect_id)
             self.covers.delete_after_commit(uow, collect.cover.files)
-            _changed(uow, self.cache, deletion.collect_id)
             uow.commit()
 
-        in_transaction(self.uow_factory, delete)
+        retrying_transaction(self.uow_factory, delete)
 
 
 @frozen
@@ -204,14 +191,13 @@ class ModerateCollect:
     no donation and no change by its author until it is unblocked."""
 
     uow_factory: UnitOfWorkFactory
-    cache: Cache
     clock: Clock
 
     def __call__(self, moderation: Moderation) -> None:
         def moderate(uow: UnitOfWork) -> None:
             collect = uow.collects.get(moderation.collect_id, for_update=True)
             if collect is None:
-                raise NotFound("No collect with this id.")
+                raise NotFound.of("collect")
             now = self.clock.now()
             match moderation.action:
                 case "deactivate":
@@ -221,10 +207,9 @@ class ModerateCollect:
                 case "unblock":
                     collect.unblock(now)
             uow.collects.save(collect)
-            _changed(uow, self.cache, moderation.collect_id)
             uow.commit()
 
-        in_transaction(self.uow_factory, moderate)
+        retrying_transaction(self.uow_factory, moderate)
 
 
 @frozen
@@ -234,7 +219,7 @@ class GetCollect:
     def __call__(self, collect_id: int) -> CollectDetail:
         detail = self.queries.detail(collect_id)
         if detail is None:
-            raise NotFound("No collect with this id.")
+            raise NotFound.of("collect")
         return detail
 
 
@@ -243,7 +228,7 @@ class ListCollects:
     queries: CollectQueries
 
     def __call__(self, filters: CollectFilter, page: PageRequest) -> Page[CollectView]:
-        return existing(self.queries.list(filters, page))
+        return page_or_404(self.queries.list(filters, page))
 
 
 @frozen
@@ -253,5 +238,5 @@ class ListFeed:
     def __call__(self, collect_id: int, page: PageRequest) -> Page[FeedEntry]:
         feed = self.queries.feed(collect_id, page)
         if feed is None:
-            raise NotFound("No collect with this id.")
-        return existing(feed)
+            raise NotFound.of("collect")
+        return page_or_404(feed)

@@ -10,13 +10,12 @@ from typing import BinaryIO
 
 from attrs import frozen
 
-from fundraising.application.ports.cache import Cache
 from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.files import FileStorage, ImageProcessor, InvalidImage
 from fundraising.application.ports.tasks import ProcessCover
 from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from fundraising.application.unit_of_work import in_transaction
-from fundraising.domain.collect import UNSET, Unset
+from fundraising.application.unit_of_work import retrying_transaction
+from fundraising.domain.collect import UNCHANGED, Unchanged
 from fundraising.domain.errors import FieldErrors
 
 log = logging.getLogger(__name__)
@@ -34,10 +33,10 @@ class Upload:
 @frozen
 class StagedCover:
     """A cover change made ready before the transaction, which only records it: `source` is
-    the stored upload (None removes the cover, UNSET leaves it); `refusal` says why an upload
+    the stored upload (None removes the cover, UNCHANGED leaves it); `refusal` says why an upload
     was not stored."""
 
-    source: str | Unset | None
+    source: str | Unchanged | None
     refusal: str | None = None
 
     def report(self, errors: FieldErrors) -> None:
@@ -55,7 +54,7 @@ class Covers:
     images: ImageProcessor
 
     @contextmanager
-    def staging(self, cover: Upload | Unset | None) -> Iterator[StagedCover]:
+    def staging(self, cover: Upload | Unchanged | None) -> Iterator[StagedCover]:
         """Check and store an upload before the transaction opens, so that no lock is held
         while it is decoded; what was stored is deleted again if the block raises."""
         staged = self._staged(cover)
@@ -66,14 +65,14 @@ class Covers:
                 self.storage.delete(staged.source)
             raise
 
-    def _staged(self, cover: Upload | Unset | None) -> StagedCover:
+    def _staged(self, cover: Upload | Unchanged | None) -> StagedCover:
         if not isinstance(cover, Upload):
             return StagedCover(cover)
         cover.file.seek(0)
         try:
             self.images.check(cover.file)
         except InvalidImage as invalid:
-            return StagedCover(UNSET, refusal=str(invalid))
+            return StagedCover(UNCHANGED, refusal=str(invalid))
         cover.file.seek(0)
         return StagedCover(self.storage.save(cover.file, folder=UPLOAD_FOLDER, suffix=".upload"))
 
@@ -89,7 +88,6 @@ class ProcessCoverTask:
     uow_factory: UnitOfWorkFactory
     storage: FileStorage
     images: ImageProcessor
-    cache: Cache
     clock: Clock
 
     def __call__(self, task: ProcessCover) -> None:
@@ -131,7 +129,6 @@ class ProcessCoverTask:
                 return
             uow.collects.save(collect)
             uow.after_commit(lambda: self.storage.delete(task.source))
-            uow.after_commit(lambda: self.cache.collect_changed(task.collect_id))
             uow.commit()
 
-        in_transaction(self.uow_factory, record)
+        retrying_transaction(self.uow_factory, record)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from attrs import frozen
 
+from fundraising.application.ports.links import Links
 from fundraising.application.ports.mail import Mailer, Notification
 from fundraising.application.ports.tasks import EmailKind, SendEmail
 from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 class DeliverEmail:
     uow_factory: UnitOfWorkFactory
     mailer: Mailer
-    collect_url: Callable[[int], str]
+    links: Links
 
     def __call__(self, task: SendEmail) -> None:
         with self.uow_factory() as uow:
@@ -40,7 +40,7 @@ class DeliverEmail:
                 to=author.email,
                 recipient_name=author.display_name,
                 collect_title=collect.title,
-                collect_url=self.collect_url(task.subject_id),
+                collect_url=self.links.collect(task.subject_id),
                 goal=collect.goal,
             )
         payment = uow.payments.get(task.subject_id)
@@ -58,8 +58,11 @@ class DeliverEmail:
             to=recipient.email,
             recipient_name=recipient.display_name,
             collect_title=collect.title,
-            collect_url=self.collect_url(payment.collect_id),
+            collect_url=self.links.collect(payment.collect_id),
             amount=payment.amount,
             goal=collect.goal,
-            donor_name=donor_name(is_anonymous=payment.is_anonymous, payer=payer),
+            donor_name=donor_name(
+                is_anonymous=payment.is_anonymous,
+                payer_name=payer.display_name if payer else None,
+            ),
         )

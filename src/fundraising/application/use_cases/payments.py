@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from attrs import field, frozen
 
-from fundraising.application.errors import Conflict, FieldError, NotFound, ValidationFailed
-from fundraising.application.pagination import PageRequest, existing
-from fundraising.application.ports.cache import Cache
+from fundraising.application.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    ValidationFailed,
+    no_such,
+)
+from fundraising.application.pagination import PageRequest, page_or_404
 from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.queries import PaymentQueries
 from fundraising.application.ports.tasks import EmailKind, SendEmail
@@ -20,20 +25,18 @@ from fundraising.application.ports.unit_of_work import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from fundraising.application.unit_of_work import in_transaction
+from fundraising.application.unit_of_work import retrying_transaction
 from fundraising.application.use_cases.auth import active_user
 from fundraising.application.views import Page, PaymentView
 from fundraising.domain.errors import FieldErrors
 from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment
 
-REQUIRED = "This field is required."
-UNKNOWN_COLLECT = "No collect with this id."
-
 
 @frozen
 class Donation:
-    """A donation request; None marks a field the client did not send (or the edge rejected)."""
+    """A donation request; None marks a field the client did not send (or one the edge could
+    not convert: `conversion_errors` says why)."""
 
     payer_id: int
     collect_id: int | None
@@ -42,7 +45,7 @@ class Donation:
     is_anonymous: bool = False
     comment: str | None = None
     metadata: Mapping[str, Any] | None = None
-    rejected: tuple[FieldError, ...] = field(default=(), kw_only=True)
+    conversion_errors: tuple[FieldError, ...] = field(default=(), kw_only=True)
 
 
 @frozen
@@ -53,35 +56,42 @@ class DonationResult:
 
 @frozen
 class Donate:
-    """Count a donation exactly once; a retry with the same transaction id replays the original."""
+    """Count a donation exactly once. Its transaction id is the idempotency key: when the id is
+    taken, the donation is answered in a transaction of its own as a replay or a conflict."""
 
     uow_factory: UnitOfWorkFactory
-    cache: Cache
     clock: Clock
 
     def __call__(self, donation: Donation) -> DonationResult:
         try:
-            return in_transaction(self.uow_factory, lambda uow: self._donate(uow, donation))
+            return retrying_transaction(self.uow_factory, lambda uow: self._donate(uow, donation))
         except DuplicateTransaction:
-            return in_transaction(self.uow_factory, lambda uow: self._replay(uow, donation))
+            return retrying_transaction(self.uow_factory, lambda uow: self._replay(uow, donation))
 
     def _donate(self, uow: UnitOfWork, donation: Donation) -> DonationResult:
-        errors = FieldErrors(donation.rejected)
-        required = {
-            "collect": donation.collect_id,
-            "amount": donation.amount,
-            "transaction_id": donation.transaction_id,
-        }
-        for name, value in required.items():
-            if value is None and name not in errors:
-                errors.add(name, REQUIRED)
         now = self.clock.now()
+        payment = self._valid(uow, donation, now)
         try:
-            payment = Payment.donation(
-                collect_id=donation.collect_id or 0,
+            added = uow.payments.add_donation(payment, now=now)
+        except CollectClosed:
+            self._refuse(uow, payment, now)
+        assert added.id is not None
+        uow.enqueue(SendEmail(EmailKind.DONATION_THANKS, added.id), now=now)
+        uow.enqueue(SendEmail(EmailKind.DONATION_RECEIVED, added.id), now=now)
+        uow.commit()
+        return DonationResult(PaymentView.of(added), replayed=False)
+
+    @staticmethod
+    def _valid(uow: UnitOfWork, donation: Donation, now: datetime) -> Payment:
+        """The payment, or the 401 and 400 its checks call for, in that order (an unknown
+        collect is named too when other fields are invalid)."""
+        errors = FieldErrors(donation.conversion_errors)
+        try:
+            return Payment.donation(
+                collect_id=donation.collect_id,
                 payer_id=donation.payer_id,
-                amount=donation.amount or Money.zero(),
-                transaction_id=donation.transaction_id or "",
+                amount=donation.amount,
+                transaction_id=donation.transaction_id,
                 is_anonymous=donation.is_anonymous,
                 comment=donation.comment,
                 metadata=donation.metadata,
@@ -89,42 +99,27 @@ class Donate:
                 errors=errors,
             )
         except ValidationFailed:
-            active_user(uow, donation.payer_id)  # 401 comes before 400
-            self._check_collect(uow, donation.collect_id, errors)
+            active_user(uow, donation.payer_id)
+            if "collect" not in errors and uow.collects.get(donation.collect_id or 0) is None:
+                errors.add("collect", no_such("collect"))
             errors.raise_if_any()
             raise
-        try:
-            added = uow.payments.add_donation(payment, now=now)
-        except CollectClosed:
-            return self._not_counted(uow, donation, now)
-        assert added.id is not None
-        uow.enqueue(SendEmail(EmailKind.DONATION_THANKS, added.id))
-        uow.enqueue(SendEmail(EmailKind.DONATION_RECEIVED, added.id))
-        uow.after_commit(lambda: self.cache.collect_changed(payment.collect_id))
-        uow.commit()
-        return DonationResult(PaymentView.of(added), replayed=False)
 
     @staticmethod
-    def _check_collect(uow: UnitOfWork, collect_id: int | None, errors: FieldErrors) -> None:
-        """Name an unknown collect too when other fields are invalid."""
-        unchecked = collect_id is not None and "collect" not in errors
-        if unchecked and uow.collects.get(collect_id) is None:  # type: ignore[arg-type]
-            errors.add("collect", UNKNOWN_COLLECT)
-
-    def _not_counted(self, uow: UnitOfWork, donation: Donation, now: datetime) -> DonationResult:
-        """Nothing was counted: a payer gone (401), an unknown collect (400), a retry (replay),
-        or a closed collect (409)."""
-        assert donation.collect_id is not None and donation.transaction_id is not None
-        active_user(uow, donation.payer_id)
-        collect = uow.collects.get(donation.collect_id)
+    def _refuse(uow: UnitOfWork, payment: Payment, now: datetime) -> NoReturn:
+        """Nothing was counted: a payer gone (401), an unknown collect (400), a taken
+        transaction id (a replay or a conflict), or a collect that takes no donation (409)."""
+        active_user(uow, payment.payer_id or 0)
+        collect = uow.collects.get(payment.collect_id)
         if collect is None:
-            raise ValidationFailed.single("collect", UNKNOWN_COLLECT)
-        if uow.payments.by_transaction_id(donation.transaction_id) is not None:
-            return self._replay(uow, donation)
+            raise ValidationFailed.single("collect", no_such("collect"))
+        if uow.payments.by_transaction_id(payment.transaction_id) is not None:
+            raise DuplicateTransaction
         collect.ensure_accepts_donations(now)
         raise Conflict("This collect no longer accepts donations.")
 
-    def _replay(self, uow: UnitOfWork, donation: Donation) -> DonationResult:
+    @staticmethod
+    def _replay(uow: UnitOfWork, donation: Donation) -> DonationResult:
         assert donation.transaction_id is not None and donation.amount is not None
         original = uow.payments.by_transaction_id(donation.transaction_id)
         if original is None:
@@ -133,8 +128,10 @@ class Donate:
             payer_id=donation.payer_id, collect_id=donation.collect_id or 0, amount=donation.amount
         ):
             raise Conflict("This transaction_id is already used for another donation.")
-        # The original's answer may have been lost together with its after-commit effects.
-        self.cache.collect_changed(original.collect_id)
+        # The original's answer may have been lost with its after-commit effects: the cache
+        # forgets its collect again.
+        uow.mark_changed(original.collect_id)
+        uow.commit()
         return DonationResult(PaymentView.of(original), replayed=True)
 
 
@@ -159,7 +156,7 @@ class GetPayment:
             or collect is None
             or not payment.is_visible_to(lookup.viewer_id, collect_author_id=collect.author_id)
         ):
-            raise NotFound("No payment with this id.")
+            raise NotFound.of("payment")
         return PaymentView.of(payment)
 
 
@@ -168,4 +165,4 @@ class ListMyPayments:
     queries: PaymentQueries
 
     def __call__(self, payer_id: int, page: PageRequest) -> Page[PaymentView]:
-        return existing(self.queries.of_payer(payer_id, page))
+        return page_or_404(self.queries.of_payer(payer_id, page))

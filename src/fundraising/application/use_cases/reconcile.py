@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 from attrs import frozen
 
-from fundraising.application.ports.cache import Cache
 from fundraising.application.ports.queries import Drift, TotalsAudit
+from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from fundraising.application.unit_of_work import retrying_transaction
 
 
 @frozen
@@ -19,12 +20,15 @@ class ReconcileReport:
 @frozen
 class Reconcile:
     audit: TotalsAudit
-    cache: Cache
+    uow_factory: UnitOfWorkFactory
 
     def __call__(self, *, fix: bool = False) -> ReconcileReport:
         drifts = self.audit.drifts()
         if fix and drifts:
-            self.audit.fix([drift.collect_id for drift in drifts])
-            for drift in drifts:
-                self.cache.collect_changed(drift.collect_id)
+
+            def recount(uow: UnitOfWork) -> None:
+                uow.collects.recount([drift.collect_id for drift in drifts])
+                uow.commit()
+
+            retrying_transaction(self.uow_factory, recount)
         return ReconcileReport(drifts, fixed=fix and bool(drifts))

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from attrs import define, field, frozen
 
-from fundraising.application.ports.cache import Cache
 from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.queries import Totals
 from fundraising.application.ports.security import PasswordHasher
@@ -45,7 +44,6 @@ class GenerateTestData:
 
     loader: BulkLoader
     hasher: PasswordHasher
-    cache: Cache
     clock: Clock
 
     def __call__(
@@ -55,30 +53,18 @@ class GenerateTestData:
             raise ValidationFailed.single("users", "Need at least one user and no negative count.")
         now = self.clock.now()
         users = self._users(request, source, progress, now)
-        collects: list[Collect] = []
-        try:
-            self._collects(
-                request.collects,
-                into=collects,
-                authors=users,
-                source=source,
-                rng=rng,
-                progress=progress,
-                now=now,
-            )
-            payments = self._payments(
-                request.payments,
-                collects=collects,
-                payers=users,
-                source=source,
-                rng=rng,
-                progress=progress,
-                now=now,
-            )
-        finally:  # each batch is committed on its own: a run that failed changed these too
-            for collect in collects:
-                if collect.id is not None:
-                    self.cache.collect_changed(collect.id)
+        collects = self._collects(
+            request.collects, authors=users, source=source, rng=rng, progress=progress, now=now
+        )
+        payments = self._payments(
+            request.payments,
+            collects=collects,
+            payers=users,
+            source=source,
+            rng=rng,
+            progress=progress,
+            now=now,
+        )
         return SeedSummary(len(users), len(collects), payments)
 
     def _users(
@@ -117,21 +103,22 @@ class GenerateTestData:
         self,
         count: int,
         *,
-        into: list[Collect],
         authors: list[int],
         source: SeedSource,
         rng: random.Random,
         progress: Progress,
         now: datetime,
-    ) -> None:
+    ) -> list[Collect]:
         progress.start("collects", count)
-        while len(into) < count:
-            size = min(BATCH, count - len(into))
+        made: list[Collect] = []
+        while len(made) < count:
+            size = min(BATCH, count - len(made))
             batch = [source.collect(rng.choice(authors), now) for _ in range(size)]
             for collect, collect_id in zip(batch, self.loader.add_collects(batch), strict=True):
                 collect.id = collect_id
-            into += batch
+            made += batch
             progress.advance(size)
+        return made
 
     def _payments(
         self,

@@ -6,8 +6,6 @@ from typing import Annotated
 
 import typer
 
-from fundraising.adapters.sql import migrate
-from fundraising.adapters.sql.engine import build_engine
 from fundraising.entrypoints.cli import bootstrap
 
 app = typer.Typer(help="Database schema migrations (Alembic).", no_args_is_help=True)
@@ -18,7 +16,7 @@ def upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Migrate the database up to REVISION (default: the newest)."""
-    migrate.upgrade(bootstrap.settings().database_url, revision)
+    bootstrap.container().schema().upgrade(revision)
     typer.echo(f"database at {revision}")
 
 
@@ -27,19 +25,15 @@ def downgrade(
     revision: Annotated[str, typer.Argument(help='Target revision; "base" removes everything.')],
 ) -> None:
     """Migrate the database down to REVISION."""
-    migrate.downgrade(bootstrap.settings().database_url, revision)
+    bootstrap.container().schema().downgrade(revision)
     typer.echo(f"database at {revision}")
 
 
 @app.command()
 def current() -> None:
     """Print the revision the database is at (nothing for an empty database)."""
-    engine = build_engine(bootstrap.settings().database_url, pool_size=1)
-    try:
-        revision = migrate.current(engine)
-    finally:
-        engine.dispose()
-    head = migrate.head()
+    schema = bootstrap.container().schema()
+    revision, head = schema.current(), schema.head()
     typer.echo(f"{revision or '(empty)'}{' (head)' if revision == head else f' (head is {head})'}")
 
 
@@ -51,4 +45,4 @@ def revision(
     ] = True,
 ) -> None:
     """Create a new migration file (for developers)."""
-    migrate.revision(bootstrap.settings().database_url, message, autogenerate=autogenerate)
+    bootstrap.container().schema().revision(message, autogenerate=autogenerate)

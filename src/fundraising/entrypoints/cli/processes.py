@@ -12,7 +12,6 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from fundraising.adapters.tasks.broker import build_broker
 from fundraising.container import background_worker
 from fundraising.entrypoints.cli import bootstrap
 
@@ -75,8 +74,7 @@ def worker(
             "tasks in its own process",
             param_hint="FUNDRAISING_BROKER_URL",
         )
-    broker = build_broker(settings.broker_url)
-    running = background_worker(container, broker=broker, threads=threads)
+    running = background_worker(container, broker=container.consumer_broker(), threads=threads)
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
@@ -84,7 +82,6 @@ def worker(
     typer.echo(f"worker running ({threads or settings.worker_threads} threads); Ctrl+C stops it")
     stopping.wait()
     running.stop()
-    broker.close()
     container.shutdown_resources()
 
 

@@ -22,7 +22,6 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from fundraising.adapters.seed.faker_source import FakerSource
 from fundraising.application.use_cases.seeding import SeedRequest
 from fundraising.entrypoints.cli import bootstrap
 
@@ -79,7 +78,7 @@ def generate_test_data(
         )
     container = bootstrap.container()
     chosen_seed = seed if seed is not None else random.SystemRandom().getrandbits(32)
-    source = FakerSource(seed=chosen_seed, locale=locale)
+    source = container.seed_source(seed=chosen_seed, locale=locale)
     rng = random.Random(f"choices-{chosen_seed}")
     started = time.perf_counter()
     columns = (

@@ -1,4 +1,5 @@
-"""The app factory: one Litestar app per container, for `fundraising serve`, tests and servers."""
+"""The app factories: the Litestar app of a container, and the app as served (the cache's hit
+path in front of it), for `fundraising serve`, tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -8,21 +9,24 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
-from litestar.types import Message, Scope
+from litestar.types import ASGIApp
 
-from fundraising.adapters.sql import migrate
-from fundraising.application.errors import DomainError
+from fundraising.application.errors import ExplainedError
 from fundraising.container import Container, background_worker
 from fundraising.entrypoints.http.bodies import MAX_JSON_BODY
 from fundraising.entrypoints.http.caching import CachedReads
+from fundraising.entrypoints.http.dependencies import app_dependencies
 from fundraising.entrypoints.http.errors import (
-    domain_error_handler,
+    explained_error_handler,
     http_error_handler,
-    request_id,
     unexpected_error_handler,
 )
+from fundraising.entrypoints.http.headers import add_common_headers
 from fundraising.entrypoints.http.openapi import complete_document, openapi_config
-from fundraising.entrypoints.http.routes import auth, collects, operations, payments
+from fundraising.entrypoints.http.routes.auth import AuthController
+from fundraising.entrypoints.http.routes.collects import CollectController
+from fundraising.entrypoints.http.routes.operations import HealthController, static_routers
+from fundraising.entrypoints.http.routes.payments import PaymentController
 from fundraising.entrypoints.http.threads import size_thread_pool
 from fundraising.entrypoints.logs import configure_logging
 from fundraising.settings import Settings
@@ -36,15 +40,6 @@ EXPOSED_HEADERS = (
     "X-Cache",
     "X-Request-ID",
 )
-
-
-async def _common_headers(message: Message, scope: Scope) -> None:
-    """Every response carries X-Request-ID and nosniff: error pages, 404s, cache hits, media."""
-    if message["type"] == "http.response.start":
-        headers = list(message.get("headers", []))
-        headers.append((b"x-request-id", request_id(scope).encode()))
-        headers.append((b"x-content-type-options", b"nosniff"))
-        message["headers"] = headers
 
 
 def _cors(origins: list[str]) -> CORSConfig | None:
@@ -66,7 +61,7 @@ def create_app(container: Container) -> Litestar:
 
     def start() -> None:
         if settings.auto_migrate:
-            migrate.upgrade(settings.database_url)
+            container.schema().upgrade()
         size_thread_pool(settings.database_pool_size)
         if worker is not None:
             worker.start()
@@ -77,31 +72,22 @@ def create_app(container: Container) -> Litestar:
             worker.stop()
         container.shutdown_resources()
 
-    authenticate = container.authenticate()
-    cache = container.cache() if settings.cache_enabled else None
-    state = State(
-        {
-            "container": container,
-            "authenticate": authenticate,
-            "response_cache": cache,
-            "public_url": settings.public_url,
-        }
-    )
     app = Litestar(
         route_handlers=[
-            *auth.HANDLERS,
-            *collects.HANDLERS,
-            *payments.HANDLERS,
-            *operations.HANDLERS,
-            *operations.static_routers(settings),
+            AuthController,
+            CollectController,
+            PaymentController,
+            HealthController,
+            *static_routers(settings),
         ],
-        state=state,
+        dependencies=app_dependencies(container, cache_enabled=settings.cache_enabled),
+        state=State({"public_url": settings.public_url}),
         on_startup=[start],
         on_shutdown=[stop],
-        before_send=[_common_headers],
+        before_send=[add_common_headers],
         cors_config=_cors(settings.origins),
         exception_handlers={
-            DomainError: domain_error_handler,
+            ExplainedError: explained_error_handler,
             HTTPException: http_error_handler,
             Exception: unexpected_error_handler,
         },
@@ -111,19 +97,26 @@ def create_app(container: Container) -> Litestar:
         debug=False,
     )
     complete_document(app)
-    if cache is not None:
-        # In front of routing, as Litestar itself puts CORS: a hit costs no more than that.
-        app.asgi_handler = CachedReads(
-            app.asgi_handler,
-            cache=cache,
-            authenticate=authenticate,
-            public_url=settings.public_url,
-        )
     return app
 
 
-def app_from_environment() -> Litestar:
+def asgi_app(container: Container) -> ASGIApp:
+    """The app as it is served: cached reads answered in front of it (an ASGI middleware, so a
+    hit costs no routing), everything else by it."""
+    settings: Settings = container.settings()
+    app = create_app(container)
+    if not settings.cache_enabled:
+        return app
+    return CachedReads(
+        app,
+        cache=container.cache(),
+        authenticate=container.authenticate(),
+        public_url=settings.public_url,
+    )
+
+
+def app_from_environment() -> ASGIApp:
     """The uvicorn factory: settings from FUNDRAISING_* and .env."""
     settings = Settings()
     configure_logging(settings)
-    return create_app(Container(settings=settings))
+    return asgi_app(Container(settings=settings))

@@ -17,7 +17,7 @@ from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 from msgspec import UnsetType
 
 from fundraising.application.errors import FieldError
-from fundraising.domain.collect import UNSET
+from fundraising.domain.collect import UNCHANGED
 from fundraising.domain.errors import InvalidValue
 from fundraising.entrypoints.http.errors import (
     MalformedRequest,
@@ -32,7 +32,6 @@ from fundraising.entrypoints.http.fields import (
     json_number,
 )
 
-REQUIRED = "This field is required."
 _JSON = msgspec.json.Decoder(float_hook=json_number)  # numbers reach Money exactly, not as floats
 _LONGEST_INTEGER = 20  # digits of any integer a field may hold (2**64 has 20)
 MAX_JSON_BODY = 64 * 1024
@@ -135,7 +134,7 @@ class Fields:
     values: Mapping[str, Any]
     errors: tuple[FieldError, ...]
 
-    def get(self, name: str, default: Any = UNSET) -> Any:
+    def get(self, name: str, default: Any = UNCHANGED) -> Any:
         return self.values.get(name, default)
 
 
@@ -149,7 +148,8 @@ def _message(error: msgspec.ValidationError) -> str:
 def read_fields(
     data: Mapping[str, Any], schema: type[msgspec.Struct], *, from_form: bool = False
 ) -> Fields:
-    """Convert each field the schema declares; unknown fields are ignored.
+    """Convert each field the schema declares and the body holds; unknown fields are ignored,
+    and missing ones are left to the core (which says what is required).
 
     From a form every value is a string: conversions are lax ("true", "150.00") and an
     empty string means null for a field that may be null.
@@ -158,8 +158,6 @@ def read_fields(
     errors: list[FieldError] = []
     for field in _fields_of(schema):
         if field.name not in data:
-            if field.required:
-                errors.append(FieldError(field.name, REQUIRED))
             continue
         raw = data[field.name]
         if isinstance(raw, UploadFile):
@@ -184,7 +182,6 @@ def read_fields(
 class _Field:
     name: str
     type: Any
-    required: bool
     nullable: bool
     takes_file: bool
 
@@ -196,7 +193,6 @@ def _fields_of(schema: type[msgspec.Struct]) -> tuple[_Field, ...]:
         _Field(
             field.encode_name,
             _settable(field.type),
-            field.required,
             _nullable(field.type),
             CoverFile in (get_args(field.type) or (field.type,)),
         )

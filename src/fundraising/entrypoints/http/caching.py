@@ -1,11 +1,11 @@
-"""Cached GET responses of collects.
+"""Cached GET responses of collects: a hit is answered in front of the app, a miss by it.
 
-A hit is answered by `CachedReads`, a middleware that runs before the handler's parameter
-parsing and dependencies: one cache round trip, no SQL, the stored bytes as they are. A miss
-goes on to the handler, which runs the use case in a worker thread and stores the encoded body
-under the version read *before* the query, so a write committed meanwhile is never hidden.
-Both sides derive the cache key from the raw request the same way. A cache that fails in any
-way is bypassed: the request is answered from the database, never with a 500.
+`CachedReads` is an ASGI middleware wrapped around the Litestar app: a collect GET whose answer
+the cache holds is answered there, before routing — one cache round trip, no SQL, the stored
+bytes as they are. Anything else goes on to the app, where `cached_json` renders a miss in a
+worker thread and stores it under the version read *before* the query, so that a write
+committed meanwhile is never hidden. Both derive the key the same way (`cache_key`). A cache
+that fails in any way is bypassed: the answer comes from the database, never a 500.
 """
 
 from __future__ import annotations
@@ -13,16 +13,24 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qsl
 
 from attrs import frozen
 from litestar import Request, Response
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, Scope, Send
 
-from fundraising.adapters.cache.base import BYPASS, LISTS, Entry, Lookup, collect_scope, etag_of
 from fundraising.application.errors import AuthenticationFailed
-from fundraising.entrypoints.http.dependencies import MAX_ID
+from fundraising.application.ports.cache import (
+    BYPASS,
+    LISTS,
+    CachedResponse,
+    Lookup,
+    ResponseCache,
+    collect_scope,
+)
+from fundraising.domain.ids import is_id
+from fundraising.entrypoints.http.headers import common_headers
 from fundraising.entrypoints.http.pages import COLLECT_LIST_QUERY, PAGING
 from fundraising.entrypoints.http.threads import in_thread
 
@@ -33,14 +41,6 @@ _LOOKUP = "cache_lookup"
 
 MAX_ENTRY_BYTES = 1 << 20  # a larger body is answered, not kept
 _QUERIES = {"": COLLECT_LIST_QUERY, "detail": (), "payments": PAGING}
-
-
-class ResponseCache(Protocol):
-    async def lookup(self, scope: str, key: str) -> Lookup: ...
-
-    async def store(
-        self, scope: str, version: str, key: str, entry: Entry, *, ttl: float | None = None
-    ) -> None: ...
 
 
 @frozen
@@ -61,7 +61,7 @@ def _bearer(scope: Scope) -> str:
     return token.strip() if kind.lower() == "bearer" else ""
 
 
-def target(scope: Scope, user_id: int, public_url: str | None) -> tuple[str, str] | None:
+def cache_key(scope: Scope, user_id: int, public_url: str | None) -> tuple[str, str] | None:
     """The cache scope and key of a collect GET, or None for any other request.
 
     The key covers what the body depends on: the base of its absolute links (the public URL,
@@ -73,7 +73,7 @@ def target(scope: Scope, user_id: int, public_url: str | None) -> tuple[str, str
     if parts == [""]:
         cache_scope, known = LISTS, _QUERIES[""]
     elif parts[0].isascii() and parts[0].isdigit() and parts[1:] in ([], ["payments"]):
-        if not 1 <= int(parts[0]) <= MAX_ID:
+        if not is_id(int(parts[0])):
             return None
         cache_scope, known = collect_scope(int(parts[0])), _QUERIES[(parts[1:] or ["detail"])[0]]
     else:
@@ -90,7 +90,8 @@ def target(scope: Scope, user_id: int, public_url: str | None) -> tuple[str, str
 
 
 class CachedReads:
-    """Answer collect GETs from the cache when it holds them; pass everything else on."""
+    """Answer collect GETs from the cache when it holds them; pass everything else on (to the
+    app, whose handlers render and store what the cache did not hold)."""
 
     def __init__(
         self,
@@ -116,7 +117,7 @@ class CachedReads:
         except AuthenticationFailed:
             await self._app(scope, receive, send)  # the handler answers the 401
             return
-        found = target(scope, user_id, self._public_url)
+        found = cache_key(scope, user_id, self._public_url)
         if found is None:
             await self._app(scope, receive, send)
             return
@@ -128,6 +129,7 @@ class CachedReads:
         status, headers = _answer(_header(scope, b"if-none-match"), lookup.entry, "HIT")
         body = b"" if status == 304 else lookup.entry.body
         raw_headers = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+        raw_headers += common_headers(scope)
         if status == 200:
             raw_headers += [
                 (b"content-type", b"application/json"),
@@ -153,7 +155,7 @@ async def cached_json(
         return _respond(request, (await _rendered(render))[0], "MISS")
     found, lookup = request.scope.get("state", {}).get(_LOOKUP) or (None, None)
     if found is None or lookup is None:
-        found = target(request.scope, user_id, request.app.state.public_url)
+        found = cache_key(request.scope, user_id, request.app.state.public_url)
         if found is None:  # a path the router took but no cache key names (e.g. /collects/+1/)
             return _respond(request, (await _rendered(render))[0], "BYPASS")
         lookup = await _lookup(cache, found)
@@ -169,7 +171,7 @@ async def _kept(
     cache: ResponseCache,
     found: tuple[str, str],
     version: str,
-    entry: Entry,
+    entry: CachedResponse,
     fresh_for: float | None,
 ) -> str:
     """Store a rendered body unless it is too large or already stale; how it was answered."""
@@ -191,17 +193,19 @@ async def _lookup(cache: ResponseCache, found: tuple[str, str]) -> Lookup:
         return BYPASS
 
 
-async def _rendered(render: Callable[[], Rendered]) -> tuple[Entry, float | None]:
+async def _rendered(render: Callable[[], Rendered]) -> tuple[CachedResponse, float | None]:
     rendered = await in_thread(render)
-    return Entry(rendered.body, etag_of(rendered.body)), rendered.fresh_for
+    return CachedResponse.of(rendered.body), rendered.fresh_for
 
 
-def _answer(if_none_match: str, entry: Entry, status: str) -> tuple[int, dict[str, str]]:
+def _answer(if_none_match: str, entry: CachedResponse, status: str) -> tuple[int, dict[str, str]]:
     headers = {"ETag": entry.etag, "X-Cache": status, "Cache-Control": "private, no-cache"}
     return (304 if _matches(if_none_match, entry.etag) else 200), headers
 
 
-def _respond(request: Request[Any, Any, Any], entry: Entry, status: str) -> Response[bytes]:
+def _respond(
+    request: Request[Any, Any, Any], entry: CachedResponse, status: str
+) -> Response[bytes]:
     code, headers = _answer(request.headers.get("if-none-match", ""), entry, status)
     if code == 304:
         return Response(b"", status_code=304, headers=headers)

@@ -1,36 +1,67 @@
-"""Litestar dependencies: use cases from the container on `app.state`, and the current user."""
+"""What handlers take besides the request: the use cases (registered once on the app, from the
+container), the caller, and where absolute links point."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeAlias, TypeVar
 
 from litestar import Request
-from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import SkipValidation
 
 from fundraising.application.errors import AuthenticationFailed, NotFound
 from fundraising.application.use_cases.auth import Authenticate
+from fundraising.container import Container
+from fundraising.domain.ids import is_id
 
-MAX_ID = 2**63 - 1
+T = TypeVar("T")
+Injected: TypeAlias = NamedDependency[SkipValidation[T]]
+"""What a handler takes from the app's dependencies, by parameter name: typed for the reader,
+not validated per request (a Protocol cannot be checked with isinstance)."""
 BEARER = "BearerAuth"
 SECURED: list[dict[str, list[str]]] = [{BEARER: []}]
 
 
-def use_case(name: str) -> Provide:
-    """Provide the container's `name` use case (a singleton) to a handler."""
+def _provided(make: Callable[[], T]) -> Provide:
+    def dependency() -> T:
+        return make()
 
-    def provide(state: State) -> Any:
-        return getattr(state.container, name)()
-
-    return Provide(provide, sync_to_thread=False)
+    return Provide(dependency, sync_to_thread=False)
 
 
-def current_user_id(request: Request[Any, Any, Any], state: State) -> int:
+def app_dependencies(container: Container, *, cache_enabled: bool) -> dict[str, Provide]:
+    """Every use case a handler may take, provided from the container (one instance each): a
+    handler names it as a parameter typed `Injected[TheUseCase]`."""
+    use_cases = (
+        "register_user",
+        "log_in",
+        "refresh_access",
+        "verify_token",
+        "authenticate",
+        "current_user",
+        "create_collect",
+        "update_collect",
+        "delete_collect",
+        "get_collect",
+        "list_collects",
+        "list_feed",
+        "donate",
+        "get_payment",
+        "my_payments",
+        "readiness",
+        "clock",
+    )
+    provided = {name: _provided(getattr(container, name)) for name in use_cases}
+    cache = container.cache if cache_enabled else lambda: None
+    return {**provided, "response_cache": _provided(cache)}
+
+
+def current_user_id(request: Request[Any, Any, Any], authenticate: Injected[Authenticate]) -> int:
     """The user id of the request's bearer access token, or 401."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("Authentication credentials were not provided.")
-    authenticate: Authenticate = state.authenticate
     return authenticate(token.strip())
 
 
@@ -39,8 +70,8 @@ AUTHENTICATED = {"user_id": Provide(current_user_id, sync_to_thread=False)}
 
 def existing_id(value: int, what: str) -> int:
     """Ids are positive 64-bit integers; anything else names nothing (404)."""
-    if not 1 <= value <= MAX_ID:
-        raise NotFound(f"No {what} with this id.")
+    if not is_id(value):
+        raise NotFound.of(what)
     return value
 
 

@@ -15,7 +15,7 @@ from litestar.types import Scope
 from fundraising.application.errors import (
     AuthenticationFailed,
     Conflict,
-    DomainError,
+    ExplainedError,
     NotFound,
     PermissionDenied,
     Throttled,
@@ -29,15 +29,15 @@ PROBLEM_JSON = "application/problem+json"
 _REQUEST_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
-class MalformedRequest(DomainError):
+class MalformedRequest(ExplainedError):
     """The body cannot be read at all: not JSON, not an object, a broken form."""
 
 
-class PayloadTooLarge(DomainError):
+class PayloadTooLarge(ExplainedError):
     """The body or the uploaded file is over its limit."""
 
 
-class UnsupportedMediaType(DomainError):
+class UnsupportedMediaType(ExplainedError):
     """The body comes in a content type this endpoint does not take."""
 
 
@@ -137,7 +137,9 @@ def _problem_type(error: Exception) -> ProblemType | None:
     return next((PROBLEMS[kind] for kind in type(error).__mro__ if kind in PROBLEMS), None)
 
 
-def domain_error_handler(request: Request[Any, Any, Any], error: DomainError) -> Response[bytes]:
+def explained_error_handler(
+    request: Request[Any, Any, Any], error: ExplainedError
+) -> Response[bytes]:
     problem = _problem_type(error)
     if problem is None:
         return unexpected_error_handler(request, error)

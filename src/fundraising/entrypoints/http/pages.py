@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from litestar import Request
@@ -11,7 +12,11 @@ from litestar import Request
 from fundraising.application.errors import ValidationFailed
 from fundraising.application.pagination import PageRequest
 from fundraising.application.views import Page
+from fundraising.entrypoints.http import schemas
 from fundraising.entrypoints.http.dependencies import base_url
+
+V = TypeVar("V")
+S = TypeVar("S")
 
 _INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
 PAGING = ("page", "page_size")
@@ -27,8 +32,22 @@ def page_request(request: Request[Any, Any, Any], page: int, page_size: int) -> 
     return PageRequest.of(page, page_size)
 
 
-def links(
-    request: Request[Any, Any, Any], page: Page[Any], known: tuple[str, ...] = PAGING
+def page_of(
+    request: Request[Any, Any, Any],
+    found: Page[V],
+    shown: Callable[[V], S],
+    known: tuple[str, ...] = PAGING,
+) -> schemas.Page[S]:
+    """A page of a list as the contract shows it: the items `shown`, with absolute links to the
+    pages around it."""
+    next_link, previous_link = _links(request, found, known)
+    return schemas.Page(
+        found.count, next_link, previous_link, [shown(item) for item in found.items]
+    )
+
+
+def _links(
+    request: Request[Any, Any, Any], page: Page[Any], known: tuple[str, ...]
 ) -> tuple[str | None, str | None]:
     """The next and previous pages, with the query parameters the list knows (others change
     nothing, so they are not repeated)."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
+from litestar.params import KwargDefinition
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from fundraising.application.views import (
@@ -22,10 +23,13 @@ from fundraising.domain.collect import (
     CoverStatus,
     Occasion,
 )
+from fundraising.domain.ids import MAX_ID
 from fundraising.domain.money import Money
 from fundraising.domain.payment import COMMENT_MAX, TRANSACTION_ID_MAX, PaymentStatus
 from fundraising.domain.user import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 from fundraising.entrypoints.http.fields import Amount, CoverFile, JsonObject, Timestamp
+
+T = TypeVar("T")
 
 # --- requests (documented from these Structs; converted field by field, see bodies.py) ---
 
@@ -94,7 +98,7 @@ class CollectUpdateForm(_CollectChanges, kw_only=True):
 
 
 class PaymentCreate(Struct, kw_only=True):
-    collect: Annotated[int, Meta(ge=1, le=2**63 - 1)]
+    collect: Annotated[int, Meta(ge=1, le=MAX_ID)]
     amount: Amount
     transaction_id: TransactionId
     is_anonymous: bool = False
@@ -184,25 +188,23 @@ class Payment(Struct):
     metadata: dict[str, Any] | None
 
 
-class CollectPage(Struct):
+class Page(Struct, Generic[T]):
+    """One page of a list, in Django REST framework's shape."""
+
     count: int
     next: str | None
     previous: str | None
-    results: list[Collect]
+    results: list[T]
 
 
-class FeedPage(Struct):
-    count: int
-    next: str | None
-    previous: str | None
-    results: list[FeedItem]
+def _named(page: Any, name: str) -> Any:
+    """A page type under its own name in the OpenAPI document."""
+    return Annotated[page, KwargDefinition(schema_component_key=name)]
 
 
-class PaymentPage(Struct):
-    count: int
-    next: str | None
-    previous: str | None
-    results: list[Payment]
+CollectPage = _named(Page[Collect], "CollectPage")
+FeedPage = _named(Page[FeedItem], "FeedPage")
+PaymentPage = _named(Page[Payment], "PaymentPage")
 
 
 class Health(Struct):

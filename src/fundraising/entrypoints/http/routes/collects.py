@@ -7,15 +7,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, BinaryIO, cast
 
-from litestar import Request, Response, delete, get, patch, post
-from litestar.datastructures import State, UploadFile
-from litestar.di import NamedDependency
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import UploadFile
 from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, Parameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from fundraising.application.errors import ValidationFailed
 from fundraising.application.pagination import DEFAULT_PAGE_SIZE
+from fundraising.application.ports.cache import ResponseCache
+from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.queries import CollectFilter, CollectOrdering
 from fundraising.application.use_cases.collects import (
     CollectChange,
@@ -23,12 +24,16 @@ from fundraising.application.use_cases.collects import (
     CollectFields,
     CreateCollect,
     DeleteCollect,
+    GetCollect,
+    ListCollects,
+    ListFeed,
     NewCollect,
     UpdateCollect,
 )
 from fundraising.application.use_cases.covers import Upload
 from fundraising.application.views import CollectView
-from fundraising.domain.collect import UNSET, Occasion
+from fundraising.domain.collect import UNCHANGED, Occasion
+from fundraising.domain.ids import is_id
 from fundraising.entrypoints.http import schemas
 from fundraising.entrypoints.http.bodies import (
     MAX_FORM_BODY,
@@ -40,29 +45,37 @@ from fundraising.entrypoints.http.bodies import (
 from fundraising.entrypoints.http.caching import Rendered, cached_json
 from fundraising.entrypoints.http.dependencies import (
     AUTHENTICATED,
-    MAX_ID,
     SECURED,
+    Injected,
     base_url,
     existing_id,
     media_url,
-    use_case,
 )
 from fundraising.entrypoints.http.openapi import body, problems
-from fundraising.entrypoints.http.pages import COLLECT_LIST_QUERY, links, page_request
+from fundraising.entrypoints.http.pages import COLLECT_LIST_QUERY, page_of, page_request
 from fundraising.entrypoints.http.threads import in_thread
 
-TAGS = ["collects"]
 SEARCH_MAX = 255
 CollectId = Annotated[int, Parameter(description="A collect id (a positive 64-bit integer).")]
+PageSize = Annotated[int, QueryParameter(description="At most 100.")]
 NOT_MODIFIED = {304: ResponseSpec(None, description="Not modified (If-None-Match matched).")}
 
 
-def _author(value: str | None, user_id: NamedDependency[int]) -> int | None:
+def _cached(page: Any, *statuses: int) -> dict[int, ResponseSpec]:
+    """The answers of a cached read: the body, a 304, and the problems."""
+    return {
+        200: ResponseSpec(page, generate_examples=False),
+        **NOT_MODIFIED,
+        **problems(*statuses),
+    }
+
+
+def _author(value: str | None, user_id: int) -> int | None:
     if value is None:
         return None
     if value == "me":
         return user_id
-    if value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_ID:
+    if value.isascii() and value.isdigit() and is_id(int(value)):
         return int(value)
     raise ValidationFailed.single("author", 'Must be "me" or a user id.')
 
@@ -79,125 +92,6 @@ def _shown(body: bytes, views: Sequence[CollectView], now: datetime) -> Rendered
     """A body kept by the cache no longer than the first status it shows stays true."""
     changes = [at for view in views if (at := view.status_changes_at(now)) is not None]
     return Rendered(body, (min(changes) - now).total_seconds() if changes else None)
-
-
-@get(
-    "/api/v1/collects/",
-    tags=TAGS,
-    summary="List collects, newest first",
-    security=SECURED,
-    dependencies=AUTHENTICATED,
-    responses={
-        200: ResponseSpec(schemas.CollectPage, generate_examples=False),
-        **NOT_MODIFIED,
-        **problems(400, 401, 404),
-    },
-)
-async def list_collects(
-    request: Request[Any, Any, Any],
-    state: State,
-    user_id: NamedDependency[int],
-    occasion: FromQuery[Occasion | None] = None,
-    is_active: FromQuery[bool | None] = None,
-    author: Annotated[str | None, QueryParameter(description='"me" or a user id.')] = None,
-    search: Annotated[
-        str | None,
-        QueryParameter(
-            description="Title or description contains (any case).", max_length=SEARCH_MAX
-        ),
-    ] = None,
-    ordering: FromQuery[CollectOrdering] = CollectOrdering.CREATED_AT_DESC,
-    page: FromQuery[int] = 1,
-    page_size: Annotated[int, QueryParameter(description="At most 100.")] = DEFAULT_PAGE_SIZE,
-) -> Response[bytes]:
-    filters = CollectFilter(
-        occasion=occasion,
-        is_active=is_active,
-        author_id=_author(author, user_id),
-        search=_search(search),
-        ordering=ordering,
-    )
-    wanted = page_request(request, page, page_size)
-    list_collects = state.container.list_collects()
-    clock = state.container.clock()
-    base = media_url(request)
-
-    def render() -> Rendered:
-        found = list_collects(filters, wanted)
-        next_link, previous_link = links(request, found, COLLECT_LIST_QUERY)
-        now = clock.now()
-        results = [schemas.collect(view, base, now) for view in found.items]
-        page = schemas.CollectPage(found.count, next_link, previous_link, results)
-        return _shown(schemas.encode(page), found.items, now)
-
-    return await cached_json(request, state.response_cache, user_id, render)
-
-
-@get(
-    "/api/v1/collects/{collect_id:int}/",
-    tags=TAGS,
-    summary="A collect with its newest 20 donations",
-    security=SECURED,
-    dependencies=AUTHENTICATED,
-    responses={
-        200: ResponseSpec(schemas.CollectDetailed, generate_examples=False),
-        **NOT_MODIFIED,
-        **problems(401, 404),
-    },
-)
-async def get_collect(
-    request: Request[Any, Any, Any],
-    state: State,
-    user_id: NamedDependency[int],
-    collect_id: CollectId,
-) -> Response[bytes]:
-    existing_id(collect_id, "collect")
-    get_collect = state.container.get_collect()
-    clock = state.container.clock()
-    base = media_url(request)
-
-    def render() -> Rendered:
-        detail, now = get_collect(collect_id), clock.now()
-        return _shown(
-            schemas.encode(schemas.collect_detail(detail, base, now)), [detail.collect], now
-        )
-
-    return await cached_json(request, state.response_cache, user_id, render)
-
-
-@get(
-    "/api/v1/collects/{collect_id:int}/payments/",
-    tags=TAGS,
-    summary="A collect's donations, newest first",
-    security=SECURED,
-    dependencies=AUTHENTICATED,
-    responses={
-        200: ResponseSpec(schemas.FeedPage, generate_examples=False),
-        **NOT_MODIFIED,
-        **problems(400, 401, 404),
-    },
-)
-async def list_feed(
-    request: Request[Any, Any, Any],
-    state: State,
-    user_id: NamedDependency[int],
-    collect_id: CollectId,
-    page: FromQuery[int] = 1,
-    page_size: Annotated[int, QueryParameter(description="At most 100.")] = DEFAULT_PAGE_SIZE,
-) -> Response[bytes]:
-    existing_id(collect_id, "collect")
-    wanted = page_request(request, page, page_size)
-    list_feed = state.container.list_feed()
-
-    def render() -> Rendered:
-        found = list_feed(collect_id, wanted)
-        next_link, previous_link = links(request, found)
-        results = [schemas.feed_item(entry) for entry in found.items]
-        return Rendered(
-            schemas.encode(schemas.FeedPage(found.count, next_link, previous_link, results))
-        )
-
-    return await cached_json(request, state.response_cache, user_id, render)
 
 
 async def _fields(
@@ -217,96 +111,182 @@ async def _fields(
         end_date=fields.get("end_date"),
         is_active=fields.get("is_active"),
         cover=Upload(cast(BinaryIO, cover.file)) if isinstance(cover, UploadFile) else cover,
-        rejected=fields.errors,
+        conversion_errors=fields.errors,
     )
 
 
-async def _closed(fields: CollectFields) -> None:
+def _closed(fields: CollectFields) -> None:
     if isinstance(fields.cover, Upload):
         fields.cover.file.close()
 
 
-@post(
-    "/api/v1/collects/",
-    status_code=HTTP_201_CREATED,
-    tags=TAGS,
-    summary="Open a collect (JSON, or multipart with a cover)",
-    security=SECURED,
-    dependencies={**AUTHENTICATED, "create_collect": use_case("create_collect")},
-    request_max_body_size=MAX_FORM_BODY,
-    operation_class=body(schemas.CollectCreate, form=schemas.CollectCreateForm),
-    responses=problems(400, 401, 413, 415),
-)
-async def create_collect(
-    request: Request[Any, Any, Any],
-    state: State,
-    user_id: NamedDependency[int],
-    create_collect: NamedDependency[CreateCollect],
-) -> Response[schemas.CollectDetailed]:
-    fields = await _fields(request, schemas.CollectCreate, schemas.CollectCreateForm)
-    fields = CollectFields(
-        title=fields.title,
-        occasion=fields.occasion,
-        description=fields.description,
-        goal_amount=fields.goal_amount,
-        end_date=fields.end_date,
-        cover=fields.cover if isinstance(fields.cover, Upload) else UNSET,
-        rejected=fields.rejected,
+class CollectController(Controller):
+    path = "/api/v1/collects"
+    tags = ("collects",)
+    security = SECURED
+    dependencies = AUTHENTICATED
+
+    @get(
+        "/",
+        summary="List collects, newest first",
+        responses=_cached(schemas.CollectPage, 400, 401, 404),
     )
-    try:
-        detail = await in_thread(create_collect, NewCollect(user_id, fields))
-    finally:
-        await _closed(fields)
-    location = f"{base_url(request)}/api/v1/collects/{detail.collect.id}/"
-    return Response(
-        schemas.collect_detail(detail, media_url(request), state.container.clock().now()),
+    async def list_collects(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: Injected[int],
+        list_collects: Injected[ListCollects],
+        clock: Injected[Clock],
+        response_cache: Injected[ResponseCache | None],
+        occasion: FromQuery[Occasion | None] = None,
+        is_active: FromQuery[bool | None] = None,
+        author: Annotated[str | None, QueryParameter(description='"me" or a user id.')] = None,
+        search: Annotated[
+            str | None,
+            QueryParameter(
+                description="Title or description contains (any case).", max_length=SEARCH_MAX
+            ),
+        ] = None,
+        ordering: FromQuery[CollectOrdering] = CollectOrdering.CREATED_AT_DESC,
+        page: FromQuery[int] = 1,
+        page_size: PageSize = DEFAULT_PAGE_SIZE,
+    ) -> Response[bytes]:
+        filters = CollectFilter(
+            occasion=occasion,
+            is_active=is_active,
+            author_id=_author(author, user_id),
+            search=_search(search),
+            ordering=ordering,
+        )
+        wanted = page_request(request, page, page_size)
+        media = media_url(request)
+
+        def render() -> Rendered:
+            found, now = list_collects(filters, wanted), clock.now()
+            shown = page_of(
+                request, found, lambda view: schemas.collect(view, media, now), COLLECT_LIST_QUERY
+            )
+            return _shown(schemas.encode(shown), found.items, now)
+
+        return await cached_json(request, response_cache, user_id, render)
+
+    @get(
+        "/{collect_id:int}/",
+        summary="A collect with its newest 20 donations",
+        responses=_cached(schemas.CollectDetailed, 401, 404),
+    )
+    async def get_collect(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: Injected[int],
+        collect_id: CollectId,
+        get_collect: Injected[GetCollect],
+        clock: Injected[Clock],
+        response_cache: Injected[ResponseCache | None],
+    ) -> Response[bytes]:
+        existing_id(collect_id, "collect")
+        media = media_url(request)
+
+        def render() -> Rendered:
+            detail, now = get_collect(collect_id), clock.now()
+            shown = schemas.collect_detail(detail, media, now)
+            return _shown(schemas.encode(shown), [detail.collect], now)
+
+        return await cached_json(request, response_cache, user_id, render)
+
+    @get(
+        "/{collect_id:int}/payments/",
+        summary="A collect's donations, newest first",
+        responses=_cached(schemas.FeedPage, 400, 401, 404),
+    )
+    async def list_feed(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: Injected[int],
+        collect_id: CollectId,
+        list_feed: Injected[ListFeed],
+        response_cache: Injected[ResponseCache | None],
+        page: FromQuery[int] = 1,
+        page_size: PageSize = DEFAULT_PAGE_SIZE,
+    ) -> Response[bytes]:
+        existing_id(collect_id, "collect")
+        wanted = page_request(request, page, page_size)
+
+        def render() -> Rendered:
+            found = list_feed(collect_id, wanted)
+            return Rendered(schemas.encode(page_of(request, found, schemas.feed_item)))
+
+        return await cached_json(request, response_cache, user_id, render)
+
+    @post(
+        "/",
         status_code=HTTP_201_CREATED,
-        headers={"Location": location},
+        summary="Open a collect (JSON, or multipart with a cover)",
+        request_max_body_size=MAX_FORM_BODY,
+        operation_class=body(schemas.CollectCreate, form=schemas.CollectCreateForm),
+        responses=problems(400, 401, 413, 415),
     )
+    async def create_collect(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: Injected[int],
+        create_collect: Injected[CreateCollect],
+        clock: Injected[Clock],
+    ) -> Response[schemas.CollectDetailed]:
+        given = await _fields(request, schemas.CollectCreate, schemas.CollectCreateForm)
+        fields = CollectFields(
+            title=given.title,
+            occasion=given.occasion,
+            description=given.description,
+            goal_amount=given.goal_amount,
+            end_date=given.end_date,
+            cover=given.cover if isinstance(given.cover, Upload) else UNCHANGED,
+            conversion_errors=given.conversion_errors,
+        )
+        try:
+            detail = await in_thread(create_collect, NewCollect(user_id, fields))
+        finally:
+            _closed(fields)
+        return Response(
+            schemas.collect_detail(detail, media_url(request), clock.now()),
+            status_code=HTTP_201_CREATED,
+            headers={"Location": f"{base_url(request)}/api/v1/collects/{detail.collect.id}/"},
+        )
 
+    @patch(
+        "/{collect_id:int}/",
+        summary="Change a collect (author only); cover: a file to replace, empty or null to remove",
+        request_max_body_size=MAX_FORM_BODY,
+        operation_class=body(schemas.CollectUpdate, form=schemas.CollectUpdateForm),
+        responses=problems(400, 401, 403, 404, 409, 413, 415),
+    )
+    async def update_collect(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: Injected[int],
+        collect_id: CollectId,
+        update_collect: Injected[UpdateCollect],
+        clock: Injected[Clock],
+    ) -> schemas.CollectDetailed:
+        existing_id(collect_id, "collect")
+        fields = await _fields(request, schemas.CollectUpdate, schemas.CollectUpdateForm)
+        try:
+            detail = await in_thread(update_collect, CollectChange(collect_id, user_id, fields))
+        finally:
+            _closed(fields)
+        return schemas.collect_detail(detail, media_url(request), clock.now())
 
-@patch(
-    "/api/v1/collects/{collect_id:int}/",
-    tags=TAGS,
-    summary="Change a collect (author only); cover: a file to replace, empty or null to remove",
-    security=SECURED,
-    dependencies={**AUTHENTICATED, "update_collect": use_case("update_collect")},
-    request_max_body_size=MAX_FORM_BODY,
-    operation_class=body(schemas.CollectUpdate, form=schemas.CollectUpdateForm),
-    responses=problems(400, 401, 403, 404, 409, 413, 415),
-)
-async def update_collect(
-    request: Request[Any, Any, Any],
-    state: State,
-    user_id: NamedDependency[int],
-    collect_id: CollectId,
-    update_collect: NamedDependency[UpdateCollect],
-) -> schemas.CollectDetailed:
-    existing_id(collect_id, "collect")
-    fields = await _fields(request, schemas.CollectUpdate, schemas.CollectUpdateForm)
-    try:
-        detail = await in_thread(update_collect, CollectChange(collect_id, user_id, fields))
-    finally:
-        await _closed(fields)
-    return schemas.collect_detail(detail, media_url(request), state.container.clock().now())
-
-
-@delete(
-    "/api/v1/collects/{collect_id:int}/",
-    status_code=HTTP_204_NO_CONTENT,
-    tags=TAGS,
-    summary="Delete a collect without payments (author only)",
-    security=SECURED,
-    dependencies={**AUTHENTICATED, "delete_collect": use_case("delete_collect")},
-    responses=problems(401, 403, 404, 409),
-)
-async def delete_collect(
-    user_id: NamedDependency[int],
-    collect_id: CollectId,
-    delete_collect: NamedDependency[DeleteCollect],
-) -> None:
-    existing_id(collect_id, "collect")
-    await in_thread(delete_collect, CollectDeletion(collect_id, user_id))
-
-
-HANDLERS = [list_collects, get_collect, list_feed, create_collect, update_collect, delete_collect]
+    @delete(
+        "/{collect_id:int}/",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Delete a collect without payments (author only)",
+        responses=problems(401, 403, 404, 409),
+    )
+    async def delete_collect(
+        self,
+        user_id: Injected[int],
+        collect_id: CollectId,
+        delete_collect: Injected[DeleteCollect],
+    ) -> None:
+        existing_id(collect_id, "collect")
+        await in_thread(delete_collect, CollectDeletion(collect_id, user_id))

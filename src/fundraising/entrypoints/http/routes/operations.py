@@ -4,41 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get
-from litestar.datastructures import State
+from litestar import Controller, Request, Response, get
 from litestar.exceptions import InternalServerException
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
-from fundraising.adapters.health import OK
 from fundraising.application.errors import NotFound, Unavailable
+from fundraising.application.ports.health import OK, Readiness
 from fundraising.entrypoints.http import schemas
+from fundraising.entrypoints.http.dependencies import Injected
 from fundraising.entrypoints.http.errors import PROBLEMS, problem_response
 from fundraising.entrypoints.http.openapi import ASSETS, SWAGGER_ASSETS, problems
 from fundraising.entrypoints.http.threads import in_thread
 from fundraising.settings import Settings
 
-TAGS = ["operations"]
 
+class HealthController(Controller):
+    path = "/health"
+    tags = ("operations",)
 
-@get("/health/live", tags=TAGS, summary="The process is running")
-async def live() -> schemas.Health:
-    return schemas.Health(status=OK, checks={})
+    @get("/live", summary="The process is running")
+    async def live(self) -> schemas.Health:
+        return schemas.Health(status=OK, checks={})
 
-
-@get(
-    "/health/ready",
-    tags=TAGS,
-    summary="The database (and Redis, broker when configured) answer",
-    responses=problems(503),
-)
-async def ready(request: Request[Any, Any, Any], state: State) -> Response[schemas.Health]:
-    checks: dict[str, str] = await in_thread(state.container.readiness().check)
-    failing = sorted(name for name, result in checks.items() if result != OK)
-    if failing:
-        detail = "Not ready: " + "; ".join(f"{name} {checks[name]}" for name in failing) + "."
-        return problem_response(request, PROBLEMS[Unavailable], detail)  # type: ignore[return-value]
-    return Response(schemas.Health(status=OK, checks=checks))
+    @get(
+        "/ready",
+        summary="The database (and Redis, broker when configured) answer",
+        responses=problems(503),
+    )
+    async def ready(
+        self, request: Request[Any, Any, Any], readiness: Injected[Readiness]
+    ) -> Response[schemas.Health]:
+        checks = await in_thread(readiness.check)
+        failing = sorted(name for name, result in checks.items() if result != OK)
+        if failing:
+            detail = "Not ready: " + "; ".join(f"{name} {checks[name]}" for name in failing) + "."
+            return problem_response(request, PROBLEMS[Unavailable], detail)  # type: ignore[return-value]
+        return Response(schemas.Health(status=OK, checks=checks))
 
 
 def _no_such_file(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
@@ -70,6 +72,3 @@ def static_routers(settings: Settings) -> list[ControllerRouterHandler]:
             exception_handlers=_FILE_ERRORS,
         ),
     ]
-
-
-HANDLERS = [live, ready]

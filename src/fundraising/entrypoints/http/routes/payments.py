@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, Response, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Request, Response, get, post
 from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, Parameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -20,95 +19,87 @@ from fundraising.application.use_cases.payments import (
 )
 from fundraising.entrypoints.http import schemas
 from fundraising.entrypoints.http.bodies import json_object, read_fields
-from fundraising.entrypoints.http.dependencies import AUTHENTICATED, SECURED, existing_id, use_case
+from fundraising.entrypoints.http.dependencies import AUTHENTICATED, SECURED, Injected, existing_id
 from fundraising.entrypoints.http.openapi import body, problems
-from fundraising.entrypoints.http.pages import links, page_request
+from fundraising.entrypoints.http.pages import page_of, page_request
 from fundraising.entrypoints.http.threads import in_thread
 
-TAGS = ["payments"]
 REPLAYED = "Idempotent-Replayed"
 
 
-@post(
-    "/api/v1/payments/",
-    status_code=HTTP_201_CREATED,
-    tags=TAGS,
-    summary="Donate to a collect",
-    description=(
-        "`transaction_id` is the idempotency key: the same user sending the same "
-        "transaction_id, collect and amount again gets 200 with the original payment and "
-        "`Idempotent-Replayed: true`; any other reuse is a 409."
-    ),
-    security=SECURED,
-    dependencies={**AUTHENTICATED, "donate": use_case("donate")},
-    operation_class=body(schemas.PaymentCreate),
-    responses={
-        HTTP_200_OK: ResponseSpec(
-            schemas.Payment,
-            description="An idempotent retry: the original payment.",
-            generate_examples=False,
+class PaymentController(Controller):
+    path = "/api/v1/payments"
+    tags = ("payments",)
+    security = SECURED
+    dependencies = AUTHENTICATED
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Donate to a collect",
+        description=(
+            "`transaction_id` is the idempotency key: the same user sending the same "
+            "transaction_id, collect and amount again gets 200 with the original payment and "
+            "`Idempotent-Replayed: true`; any other reuse is a 409."
         ),
-        **problems(400, 401, 409, 413, 415),
-    },
-)
-async def donate(
-    request: Request[Any, Any, Any], user_id: NamedDependency[int], donate: NamedDependency[Donate]
-) -> Response[schemas.Payment]:
-    fields = read_fields(await json_object(request), schemas.PaymentCreate)
-    donation = Donation(
-        payer_id=user_id,
-        collect_id=fields.get("collect", None),
-        amount=fields.get("amount", None),
-        transaction_id=fields.get("transaction_id", None),
-        is_anonymous=fields.get("is_anonymous", False),
-        comment=fields.get("comment", None),
-        metadata=fields.get("metadata", None),
-        rejected=fields.errors,
+        operation_class=body(schemas.PaymentCreate),
+        responses={
+            HTTP_200_OK: ResponseSpec(
+                schemas.Payment,
+                description="An idempotent retry: the original payment.",
+                generate_examples=False,
+            ),
+            **problems(400, 401, 409, 413, 415),
+        },
     )
-    result = await in_thread(donate, donation)
-    if result.replayed:
-        return Response(
-            schemas.payment(result.payment), status_code=HTTP_200_OK, headers={REPLAYED: "true"}
+    async def donate(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: Injected[int],
+        donate: Injected[Donate],
+    ) -> Response[schemas.Payment]:
+        fields = read_fields(await json_object(request), schemas.PaymentCreate)
+        donation = Donation(
+            payer_id=user_id,
+            collect_id=fields.get("collect", None),
+            amount=fields.get("amount", None),
+            transaction_id=fields.get("transaction_id", None),
+            is_anonymous=fields.get("is_anonymous", False),
+            comment=fields.get("comment", None),
+            metadata=fields.get("metadata", None),
+            conversion_errors=fields.errors,
         )
-    return Response(schemas.payment(result.payment), status_code=HTTP_201_CREATED)
+        result = await in_thread(donate, donation)
+        if result.replayed:
+            return Response(
+                schemas.payment(result.payment),
+                status_code=HTTP_200_OK,
+                headers={REPLAYED: "true"},
+            )
+        return Response(schemas.payment(result.payment), status_code=HTTP_201_CREATED)
 
+    @get("/", summary="My payments, newest first", responses=problems(400, 401, 404))
+    async def my_payments(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: Injected[int],
+        my_payments: Injected[ListMyPayments],
+        page: FromQuery[int] = 1,
+        page_size: Annotated[int, QueryParameter(description="At most 100.")] = DEFAULT_PAGE_SIZE,
+    ) -> schemas.PaymentPage:
+        found = await in_thread(my_payments, user_id, page_request(request, page, page_size))
+        return page_of(request, found, schemas.payment)
 
-@get(
-    "/api/v1/payments/",
-    tags=TAGS,
-    summary="My payments, newest first",
-    security=SECURED,
-    dependencies={**AUTHENTICATED, "my_payments": use_case("my_payments")},
-    responses=problems(400, 401, 404),
-)
-async def my_payments(
-    request: Request[Any, Any, Any],
-    user_id: NamedDependency[int],
-    my_payments: NamedDependency[ListMyPayments],
-    page: FromQuery[int] = 1,
-    page_size: Annotated[int, QueryParameter(description="At most 100.")] = DEFAULT_PAGE_SIZE,
-) -> schemas.PaymentPage:
-    found = await in_thread(my_payments, user_id, page_request(request, page, page_size))
-    next_link, previous_link = links(request, found)
-    results = [schemas.payment(view) for view in found.items]
-    return schemas.PaymentPage(found.count, next_link, previous_link, results)
-
-
-@get(
-    "/api/v1/payments/{payment_id:int}/",
-    tags=TAGS,
-    summary="One payment (its payer or the collect's author)",
-    security=SECURED,
-    dependencies={**AUTHENTICATED, "get_payment": use_case("get_payment")},
-    responses=problems(401, 404),
-)
-async def get_payment(
-    user_id: NamedDependency[int],
-    payment_id: Annotated[int, Parameter(description="A payment id.")],
-    get_payment: NamedDependency[GetPayment],
-) -> schemas.Payment:
-    existing_id(payment_id, "payment")
-    return schemas.payment(await in_thread(get_payment, PaymentLookup(payment_id, user_id)))
-
-
-HANDLERS = [donate, my_payments, get_payment]
+    @get(
+        "/{payment_id:int}/",
+        summary="One payment (its payer or the collect's author)",
+        responses=problems(401, 404),
+    )
+    async def get_payment(
+        self,
+        user_id: Injected[int],
+        payment_id: Annotated[int, Parameter(description="A payment id.")],
+        get_payment: Injected[GetPayment],
+    ) -> schemas.Payment:
+        existing_id(payment_id, "payment")
+        return schemas.payment(await in_thread(get_payment, PaymentLookup(payment_id, user_id)))
