@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fundraising.domain.errors import InvalidValue, ValidationFailed
+from fundraising.domain.errors import REQUIRED, InvalidValue, ValidationFailed
 from fundraising.domain.money import Money
 from fundraising.domain.payment import (
     Payment,
@@ -283,3 +283,20 @@ def test_a_donor_is_shown_by_their_display_name():
     assert donor_name(is_anonymous=False, payer_name=user("Иван", "Петров").display_name) == (
         "Иван Петров"
     )
+
+
+@pytest.mark.parametrize("collect_id", [0, -1, 2**63])
+def test_a_collect_id_beyond_a_positive_64_bit_integer_is_invalid(collect_id):
+    with pytest.raises(ValidationFailed) as raised:
+        donation(collect_id=collect_id)
+    assert [e.field for e in raised.value.errors] == ["collect"]
+
+
+def test_missing_fields_are_named_by_the_domain_not_the_edge():
+    with pytest.raises(ValidationFailed) as raised:
+        donation(collect_id=None, amount=None, transaction_id=None)
+    assert [(e.field, e.message) for e in raised.value.errors] == [
+        ("collect", REQUIRED),
+        ("amount", REQUIRED),
+        ("transaction_id", REQUIRED),
+    ]

@@ -12,6 +12,7 @@ from typing import Any
 from attrs import define
 
 from fundraising.domain.errors import FieldErrors, InvalidValue
+from fundraising.domain.ids import parse_id
 from fundraising.domain.money import Money
 from fundraising.domain.user import ANONYMOUS
 
@@ -123,6 +124,8 @@ class Payment:
         errors.require("collect", collect_id)
         errors.require("amount", amount)
         errors.require("transaction_id", transaction_id)
+        if collect_id is not None:
+            errors.check("collect", lambda: parse_id(collect_id))
         if amount is not None:
             errors.check("amount", lambda: check_donation_amount(amount))
         if transaction_id is not None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, Union, get_args
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import msgspec
 from attrs import frozen
@@ -192,7 +193,7 @@ def _fields_of(schema: type[msgspec.Struct]) -> tuple[_Field, ...]:
     return tuple(
         _Field(
             field.encode_name,
-            _settable(field.type),
+            _conversion_type(field.type),
             _nullable(field.type),
             CoverFile in (get_args(field.type) or (field.type,)),
         )
@@ -215,9 +216,13 @@ def _nullable(annotation: Any) -> bool:
     return type(None) in get_args(annotation)
 
 
-def _settable(annotation: Any) -> Any:
-    """The type without msgspec's UnsetType (which only means "absent" in a Struct)."""
-    members = tuple(member for member in get_args(annotation) if member is not UnsetType)
-    if members and len(members) < len(get_args(annotation)):
+def _conversion_type(annotation: Any) -> Any:
+    """What the edge converts a field to: its type without msgspec's UnsetType (which only
+    means "absent" in a Struct) and without constraints — lengths, patterns and ranges are
+    the core's to check; the schema keeps them for the OpenAPI document."""
+    if get_origin(annotation) is Annotated:
+        return _conversion_type(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        members = tuple(_conversion_type(m) for m in get_args(annotation) if m is not UnsetType)
         return members[0] if len(members) == 1 else Union[members]  # noqa: UP007
     return annotation
