@@ -26,6 +26,7 @@ from litestar.testing import TestClient
 from litestar.types import ASGIApp
 from PIL import Image
 
+from fundraising.adapters.sql import migrate
 from fundraising.container import Container
 from fundraising.entrypoints.http.app import asgi_app
 from fundraising.settings import Settings
@@ -312,3 +313,19 @@ def start_client(container: Container) -> TestClient[Any]:
     client = TestClient(_with_peer_address(asgi_app(container)), base_url="http://testserver.local")
     client.__enter__()
     return client
+
+
+# --- the admin command (tests/e2e/test_cli_*.py) ---
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A migrated SQLite file, where the backend makes no difference to what is tested."""
+    url = f"sqlite:///{tmp_path / 'fundraising.sqlite3'}"
+    migrate.upgrade(url)
+    return url
+
+
+def work_dir(tmp_path: Path) -> Path:
+    """The command's working directory: empty, so no `.env` is read."""
+    return tmp_path / "cwd"

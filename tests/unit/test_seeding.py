@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 
 from fundraising.application.use_cases.seeding import BATCH, GenerateTestData, SeedRequest
-from tests.fakes import FakeBulkLoader, FakeSeedSource, FakeTotalsAudit, RecordedProgress
+from tests.fakes import FakeTotalsAudit
+from tests.fakes_seeding import FakeBulkLoader, FakeSeedSource, RecordedProgress
 from tests.unit.conftest import Core
 
 
