@@ -38,6 +38,7 @@ from bench.wrk import run_wrk
 BENCH = Path(__file__).parent
 FUNDRAISING = [sys.executable, "-m", "fundraising"]
 PASSWORD = "testpassword"
+SEED = ("generate-test-data", "--force", "--password", PASSWORD)  # the bench runs as production
 CACHE_DB, BROKER_DB = 5, 6
 
 
@@ -62,6 +63,7 @@ def environment(database_url: str, workdir: Path) -> dict[str, str]:
         **os.environ,
         "FUNDRAISING_ENV": "production",
         "FUNDRAISING_SECRET_KEY": secrets.token_urlsafe(48),
+        "FUNDRAISING_PUBLIC_URL": "http://fundraising.bench",  # required in production
         "FUNDRAISING_DATABASE_URL": database_url,
         "FUNDRAISING_REDIS_URL": f"{redis_base}/{CACHE_DB}",
         "FUNDRAISING_BROKER_URL": f"{redis_base}/{BROKER_DB}",
@@ -225,7 +227,7 @@ def seed_million(workdir: Path) -> Row:
                 "-f",
                 "%M",
                 *FUNDRAISING,
-                "generate-test-data",
+                *SEED,
                 "--payments",
                 "1000000",
                 "--seed",
@@ -253,7 +255,9 @@ def run(duration: int, connections: int, million: bool) -> list[Row]:
         with fresh_mysql_database() as database_url:
             env = environment(database_url, workdir)
             fundraising(env, "db", "upgrade").check_returncode()
-            print(fundraising(env, "generate-test-data", "--seed", "1").stdout, file=sys.stderr)
+            seeded = fundraising(env, *SEED, "--seed", "1")
+            seeded.check_returncode()
+            print(seeded.stdout, file=sys.stderr)
             rows = [read_ceiling(env, duration, connections)]
             rows += service_rows(env, seeded_usernames(database_url), duration, connections)
             rows.append(donation_ceiling(database_url, duration, connections))
