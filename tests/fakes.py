@@ -14,7 +14,7 @@ from typing import Any, BinaryIO, Self
 
 from attrs import define, evolve, field
 
-from fundraising.application.errors import AuthenticationFailed
+from fundraising.application.errors import AuthenticationFailed, Unavailable
 from fundraising.application.pagination import PageRequest
 from fundraising.application.ports.files import InvalidImage
 from fundraising.application.ports.mail import Notification
@@ -24,7 +24,13 @@ from fundraising.application.ports.queries import (
     Drift,
     Totals,
 )
-from fundraising.application.ports.security import TokenPair, TokenType
+from fundraising.application.ports.security import (
+    IssuedTokens,
+    RefreshToken,
+    TokenClaims,
+    TokenPair,
+    TokenType,
+)
 from fundraising.application.ports.tasks import OutboxMessage, Task, TaskQueueUnavailable
 from fundraising.application.ports.unit_of_work import (
     CollectClosed,
@@ -43,7 +49,7 @@ from fundraising.domain.collect import Collect
 from fundraising.domain.errors import InvalidValue
 from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment, PaymentStatus, donor_name
-from fundraising.domain.user import User, username_key
+from fundraising.domain.user import AccountToken, User, username_key
 
 T = Any
 
@@ -59,6 +65,16 @@ class OutboxRow:
 
 
 @define
+class RefreshRow:
+    token: RefreshToken
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def live(self, now: datetime) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.token.expires_at > now
+
+
+@define
 class FakeDatabase:
     """The rows behind the fake repositories and queries."""
 
@@ -66,14 +82,18 @@ class FakeDatabase:
     collects: dict[int, Collect] = field(factory=dict)
     payments: dict[int, Payment] = field(factory=dict)
     outbox: dict[int, OutboxRow] = field(factory=dict)
+    refresh_tokens: dict[str, RefreshRow] = field(factory=dict)
     ids: itertools.count[int] = field(factory=lambda: itertools.count(1))
     clock: FixedClock | None = None
 
+    def _tables(self) -> tuple[Any, ...]:
+        return (self.users, self.collects, self.payments, self.outbox, self.refresh_tokens)
+
     def snapshot(self) -> tuple[Any, ...]:
-        return copy.deepcopy((self.users, self.collects, self.payments, self.outbox))
+        return copy.deepcopy(self._tables())
 
     def restore(self, state: tuple[Any, ...]) -> None:
-        self.users, self.collects, self.payments, self.outbox = state
+        self.users, self.collects, self.payments, self.outbox, self.refresh_tokens = state
 
     def completed_payments(self, collect_id: int) -> list[Payment]:
         return [
@@ -84,8 +104,9 @@ class FakeDatabase:
 
 
 class FakeUsers:
-    def __init__(self, db: FakeDatabase) -> None:
+    def __init__(self, db: FakeDatabase, revoked: Callable[[int, datetime], None]) -> None:
         self.db = db
+        self.revoked = revoked
 
     def add(self, user: User) -> User:
         if taken := self.taken(user.username, user.email):
@@ -94,8 +115,21 @@ class FakeUsers:
         self.db.users[user.id] = copy.deepcopy(user)  # type: ignore[index]
         return user
 
-    def get(self, user_id: int) -> User | None:
+    def save(self, user: User) -> None:
+        assert user.id is not None
+        others = [u for u in self.db.users.values() if u.id != user.id]
+        if any(u.email == user.email for u in others):
+            raise DuplicateUser("email")
+        self.db.users[user.id] = copy.deepcopy(evolve(user, revoked_now=False))
+        if user.revoked_now and user.tokens_valid_after is not None:
+            self.revoked(user.id, user.tokens_valid_after)
+
+    def get(self, user_id: int, *, for_update: bool = False) -> User | None:
         return copy.deepcopy(self.db.users.get(user_id))
+
+    def by_email(self, email: str) -> User | None:
+        found = [u for u in self.db.users.values() if u.email == email]
+        return copy.deepcopy(found[0]) if found else None
 
     def by_login(self, username: str) -> User | None:
         exact = [u for u in self.db.users.values() if u.username == username]
@@ -142,6 +176,13 @@ class FakeCollects:
     def has_payments(self, collect_id: int) -> bool:
         return any(p.collect_id == collect_id for p in self.db.payments.values())
 
+    def close_open_of(self, author_id: int, *, now: datetime) -> None:
+        for collect in self.db.collects.values():
+            if collect.author_id == author_id and collect.is_active:
+                assert collect.id is not None
+                collect.deactivate(now)
+                self.changed(collect.id)
+
     def recount(self, collect_ids: Sequence[int]) -> None:
         for collect_id in collect_ids:
             payments = self.db.completed_payments(collect_id)
@@ -187,6 +228,36 @@ class FakePayments:
         payment = evolve(payment, id=next(self.db.ids))
         self.db.payments[payment.id] = payment  # type: ignore[index]
         return payment
+
+
+class FakeRefreshTokens:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def add(self, issued: RefreshToken) -> None:
+        self.db.refresh_tokens[issued.jti] = RefreshRow(issued)
+
+    def use(self, jti: str, *, now: datetime) -> bool:
+        row = self.db.refresh_tokens.get(jti)
+        if row is None or not row.live(now):
+            return False
+        row.used_at = now
+        return True
+
+    def is_live(self, jti: str, *, now: datetime) -> bool:
+        row = self.db.refresh_tokens.get(jti)
+        return row is not None and row.live(now)
+
+    def revoke_family(self, family: str, *, now: datetime) -> None:
+        for row in self.db.refresh_tokens.values():
+            if row.token.family == family and row.revoked_at is None:
+                row.revoked_at = now
+
+    def purge(self, *, expired_before: datetime) -> int:
+        gone = [j for j, r in self.db.refresh_tokens.items() if r.token.expires_at < expired_before]
+        for jti in gone:
+            del self.db.refresh_tokens[jti]
+        return len(gone)
 
 
 class FakeOutbox:
@@ -257,9 +328,10 @@ class FakeUnitOfWork(AfterCommit):
     def __init__(self, db: FakeDatabase, task_queue: FakeTaskQueue, cache: FakeCache) -> None:
         super().__init__(task_queue, cache)
         self.db = db
-        self.users = FakeUsers(db)
+        self.users = FakeUsers(db, self.mark_revoked)
         self.collects = FakeCollects(db, self.mark_changed)
         self.payments = FakePayments(db, self.mark_changed)
+        self.refresh_tokens = FakeRefreshTokens(db)
         self.outbox = FakeOutbox(db)
         self.committed = False
         self.fail_commit = False
@@ -285,6 +357,7 @@ class FakeUnitOfWork(AfterCommit):
     def commit(self) -> None:
         if self.fail_commit:
             raise RuntimeError("commit failed")
+        self._before_commit()
         self.committed = True
         self._run_effects()
 
@@ -312,8 +385,9 @@ class FakeCollectQueries:
         ]
 
     def _name_of(self, user_id: int | None) -> str | None:
+        """A donor's name; none once the payer is gone (deleted or erased)."""
         user = self.db.users.get(user_id) if user_id else None
-        return user.display_name if user else None
+        return user.display_name if user and user.deleted_at is None else None
 
     def list(self, filters: CollectFilter, page: PageRequest) -> Page[CollectView]:
         collects = [
@@ -399,14 +473,27 @@ class FixedClock:
 class FakeCache:
     def __init__(self) -> None:
         self.changed: list[int] = []
+        self.revoked: dict[int, datetime] = {}
+        self.available = True
 
     def collect_changed(self, collect_id: int) -> None:
         self.changed.append(collect_id)
+
+    def tokens_revoked(self, user_id: int, before: datetime) -> None:
+        if not self.available:
+            raise Unavailable("cache down")
+        self.revoked[user_id] = before
 
 
 class FakeLinks:
     def collect(self, collect_id: int) -> str:
         return f"http://test/collects/{collect_id}/"
+
+    def activation(self, uid: str, token: str) -> str:
+        return f"http://front/activate/{uid}/{token}"
+
+    def password_reset(self, uid: str, token: str) -> str:
+        return f"http://front/password/reset/confirm/{uid}/{token}"
 
 
 class FakeTaskQueue:
@@ -479,18 +566,60 @@ class FakeHasher:
 
 
 class FakeTokens:
-    """Tokens are readable strings such as "access:7"; anything else is invalid."""
+    """Readable tokens: `access:7:3` (kind, user, serial); each issued one remembers its claims.
+    A well-formed token never issued (`access:7`) is read as issued at the epoch."""
 
-    def issue(self, user_id: int) -> TokenPair:
-        return TokenPair(f"access:{user_id}", f"refresh:{user_id}")
+    def __init__(self, clock: FixedClock) -> None:
+        self.clock = clock
+        self.claims: dict[str, TokenClaims] = {}
+        self._serials = itertools.count(1)
 
-    def verify(self, token: str, expected: TokenType | None = None) -> int:
+    def issue(self, user_id: int, *, family: str | None = None) -> IssuedTokens:
+        now, serial = self.clock.now(), next(self._serials)
+        family = family or f"family{serial}"
+        refresh = RefreshToken(f"jti{serial}", user_id, family, now, now + timedelta(days=7))
+        pair = TokenPair(f"access:{user_id}:{serial}", f"refresh:{user_id}:{serial}")
+        self.claims[pair.access] = TokenClaims(user_id, TokenType.ACCESS, now, f"a{serial}")
+        self.claims[pair.refresh] = TokenClaims(
+            user_id, TokenType.REFRESH, now, refresh.jti, family
+        )
+        return IssuedTokens(pair, refresh)
+
+    def verify(self, token: str, expected: TokenType | None = None) -> TokenClaims:
+        claims = self.claims.get(token) or self._unissued(token)
+        if expected is not None and claims.token_type is not expected:
+            raise AuthenticationFailed("Token has wrong type.")
+        return claims
+
+    @staticmethod
+    def _unissued(token: str) -> TokenClaims:
         kind, _, user = token.partition(":")
         if kind not in {"access", "refresh"} or not user.isdigit():
             raise AuthenticationFailed("Token is invalid or expired.")
-        if expected is not None and kind != expected.value:
-            raise AuthenticationFailed("Token has wrong type.")
-        return int(user)
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        return TokenClaims(int(user), TokenType(kind), epoch, f"unissued-{token}", "unissued")
+
+
+class FakeAccountTokens:
+    """E-mailed tokens `token-<n>`, remembered with what they were made for: good while the
+    account's binding holds and within the age."""
+
+    def __init__(self) -> None:
+        self.made: dict[str, tuple[int, AccountToken, str, datetime]] = {}
+
+    def make(self, user: User, purpose: AccountToken, *, now: datetime) -> str:
+        token = f"token-{len(self.made) + 1}"
+        self.made[token] = (user.id, purpose, user.token_binding(purpose), now)
+        return token
+
+    def check(
+        self, user: User, purpose: AccountToken, token: str, *, now: datetime, max_age: timedelta
+    ) -> bool:
+        if token not in self.made:
+            return False
+        user_id, made_for, binding, made = self.made[token]
+        bound = (user_id, made_for, binding) == (user.id, purpose, user.token_binding(purpose))
+        return bound and now - made <= max_age
 
 
 class FakeRateLimiter:

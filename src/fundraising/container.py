@@ -23,6 +23,7 @@ from fundraising.adapters.files.local import LocalFileStorage
 from fundraising.adapters.health import Readiness
 from fundraising.adapters.links import UrlLinks
 from fundraising.adapters.mail.senders import FileMailer, SmtpMailer
+from fundraising.adapters.security.account_tokens import HmacAccountTokens
 from fundraising.adapters.security.identity import LibraryIdentityRules
 from fundraising.adapters.security.keys import key_from_file
 from fundraising.adapters.security.passwords import Argon2Hasher
@@ -35,12 +36,25 @@ from fundraising.adapters.sql.queries import SqlCollectQueries, SqlPaymentQuerie
 from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
 from fundraising.adapters.tasks.broker import DramatiqTaskQueue, build_broker
 from fundraising.adapters.tasks.worker import BackgroundWorker, declare_actors
-from fundraising.application.ports.tasks import ProcessCover, SendEmail
+from fundraising.application.ports.tasks import EmailKind, ProcessCover, SendEmail
 from fundraising.application.throttles import Limit
+from fundraising.application.use_cases.accounts import (
+    ActivateAccount,
+    ConfirmPasswordReset,
+    DeleteAccount,
+    SendAccountEmail,
+    SetPassword,
+    SetUserActive,
+    TokenHolder,
+    TokenLifetimes,
+    UpdateProfile,
+)
 from fundraising.application.use_cases.auth import (
     Authenticate,
+    CheckAccount,
     GetCurrentUser,
     LogIn,
+    LogOut,
     RefreshAccess,
     RegisterUser,
     VerifyToken,
@@ -127,6 +141,17 @@ def _public_url(settings: Settings) -> str:
     return settings.public_url or DEVELOPMENT_URL
 
 
+def _frontend_url(settings: Settings) -> str:
+    return settings.frontend_url or _public_url(settings)
+
+
+def _token_lifetimes(settings: Settings) -> TokenLifetimes:
+    return TokenLifetimes(
+        activation=timedelta(hours=settings.activation_token_hours),
+        reset=timedelta(hours=settings.reset_token_hours),
+    )
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     clock = providers.Singleton(SystemClock)
@@ -159,6 +184,9 @@ class Container(containers.DeclarativeContainer):
     registration_limit = providers.Factory(
         Limit, settings.provided.registrations_per_hour, HOUR_SECONDS
     )
+    account_email_limit = providers.Factory(
+        Limit, settings.provided.account_emails_per_hour, HOUR_SECONDS
+    )
     identity = providers.Singleton(LibraryIdentityRules)
     storage = providers.Singleton(LocalFileStorage, settings.provided.media_dir)
     images = providers.Singleton(PillowImages)
@@ -169,6 +197,9 @@ class Container(containers.DeclarativeContainer):
         memory_kib=settings.provided.argon2_memory_kib,
     )
     signing_key = providers.Singleton(_signing_key, settings)
+    account_tokens = providers.Singleton(HmacAccountTokens, signing_key)
+    token_lifetimes = providers.Singleton(_token_lifetimes, settings)
+    token_holder = providers.Singleton(TokenHolder, account_tokens, token_lifetimes)
     tokens = providers.Singleton(
         JwtTokens,
         secret=signing_key,
@@ -192,10 +223,38 @@ class Container(containers.DeclarativeContainer):
         RegisterUser, uow.provider, hasher, identity, limiter, registration_limit, clock
     )
     log_in = providers.Singleton(LogIn, uow.provider, hasher, tokens, limiter, login_limit)
-    refresh_access = providers.Singleton(RefreshAccess, uow.provider, tokens)
-    verify_token = providers.Singleton(VerifyToken, tokens)
+    refresh_access = providers.Singleton(RefreshAccess, uow.provider, tokens, clock)
+    log_out = providers.Singleton(LogOut, uow.provider, tokens, clock)
+    verify_token = providers.Singleton(VerifyToken, uow.provider, tokens, clock)
     authenticate = providers.Singleton(Authenticate, tokens)
+    check_account = providers.Singleton(CheckAccount, uow.provider)
     current_user = providers.Singleton(GetCurrentUser, uow.provider)
+    activate_account = providers.Singleton(ActivateAccount, uow.provider, token_holder, clock)
+    resend_activation = providers.Singleton(
+        SendAccountEmail,
+        uow.provider,
+        identity,
+        limiter,
+        account_email_limit,
+        EmailKind.ACCOUNT_ACTIVATION,
+        clock,
+    )
+    reset_password = providers.Singleton(
+        SendAccountEmail,
+        uow.provider,
+        identity,
+        limiter,
+        account_email_limit,
+        EmailKind.PASSWORD_RESET,
+        clock,
+    )
+    confirm_password_reset = providers.Singleton(
+        ConfirmPasswordReset, uow.provider, token_holder, hasher, clock
+    )
+    set_password = providers.Singleton(SetPassword, uow.provider, hasher, clock)
+    update_profile = providers.Singleton(UpdateProfile, uow.provider, identity, clock)
+    delete_account = providers.Singleton(DeleteAccount, uow.provider, hasher, clock)
+    set_user_active = providers.Singleton(SetUserActive, uow.provider, clock)
 
     create_collect = providers.Singleton(CreateCollect, uow.provider, covers, clock)
     update_collect = providers.Singleton(
@@ -212,13 +271,19 @@ class Container(containers.DeclarativeContainer):
     my_payments = providers.Singleton(ListMyPayments, payment_queries)
     reconcile = providers.Singleton(Reconcile, totals_audit, uow.provider)
     seed_source = providers.Factory(FakerSource)
-    links = providers.Singleton(UrlLinks, providers.Callable(_public_url, settings))
+    links = providers.Singleton(
+        UrlLinks,
+        providers.Callable(_public_url, settings),
+        providers.Callable(_frontend_url, settings),
+    )
     generate_test_data = providers.Singleton(
         GenerateTestData, providers.Singleton(SqlBulkLoader, engine, cache), hasher, clock
     )
 
     process_cover = providers.Singleton(ProcessCoverTask, uow.provider, storage, images, clock)
-    deliver_email = providers.Singleton(DeliverEmail, uow.provider, mailer, links)
+    deliver_email = providers.Singleton(
+        DeliverEmail, uow.provider, mailer, links, account_tokens, token_lifetimes, clock
+    )
     run_task = providers.Singleton(
         RunTask,
         uow.provider,

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     secret_key_file: Path = Path("var/secret_key")
     public_url: str | None = None
+    frontend_url: str | None = None  # the pages e-mailed links open (default: the public URL)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 
@@ -91,6 +92,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 10
     login_window_seconds: int = 300
     registrations_per_hour: int = 20
+    account_emails_per_hour: int = 5
+    activation_token_hours: int = 24
+    reset_token_hours: int = 1
     trusted_proxies: str = ""
     cors_origins: str = ""
     argon2_time_cost: int = 2
@@ -160,11 +164,12 @@ class Settings(BaseSettings):
             raise ValueError(f"FUNDRAISING_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
         return key
 
-    @field_validator("public_url")
+    @field_validator("public_url", "frontend_url")
     @classmethod
-    def _absolute(cls, url: str | None) -> str | None:
+    def _absolute(cls, url: str | None, info: ValidationInfo) -> str | None:
         if url and url.partition("://")[0] not in ("http", "https"):
-            raise ValueError("FUNDRAISING_PUBLIC_URL must be an http:// or https:// URL")
+            variable = f"FUNDRAISING_{info.field_name}".upper()
+            raise ValueError(f"{variable} must be an http:// or https:// URL")
         return url.rstrip("/") if url else None
 
     @model_validator(mode="after")

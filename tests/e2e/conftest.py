@@ -27,7 +27,9 @@ from litestar.types import ASGIApp
 from PIL import Image
 
 from fundraising.adapters.sql import migrate
+from fundraising.application.use_cases.accounts import uid_of
 from fundraising.container import Container
+from fundraising.domain.user import AccountToken
 from fundraising.entrypoints.http.app import asgi_app
 from fundraising.settings import Settings
 from tests.fakes import FixedClock
@@ -147,11 +149,24 @@ class Account:
         return {"Authorization": f"Bearer {self.access}"}
 
 
-@pytest.fixture
-def make_account(client: TestClient[Any]) -> Callable[..., Account]:
-    """Register a user with a unique name and log in."""
+def activate(client: TestClient[Any], container: Container, user_id: int) -> None:
+    """Verify a user's address over the API, with the token its activation e-mail carries
+    (made here rather than waited for: the e-mail itself is tested in test_accounts_*)."""
+    with container.uow() as uow:
+        user = uow.users.get(user_id)
+    assert user is not None
+    token = container.account_tokens().make(
+        user, AccountToken.ACTIVATION, now=container.clock().now()
+    )
+    response = client.post("/auth/users/activation/", json={"uid": uid_of(user_id), "token": token})
+    assert response.status_code == 204, response.text
 
-    def make(first_name: str = "", last_name: str = "") -> Account:
+
+@pytest.fixture
+def make_account(client: TestClient[Any], container: Container) -> Callable[..., Account]:
+    """Register a user with a unique name, verify the address (unless told not to) and log in."""
+
+    def make(first_name: str = "", last_name: str = "", *, verified: bool = True) -> Account:
         username = f"user{next(_names)}_{id(client) % 10_000}"
         created = client.post(
             "/auth/users/",
@@ -164,6 +179,8 @@ def make_account(client: TestClient[Any]) -> Callable[..., Account]:
             },
         )
         assert created.status_code == 201, created.text
+        if verified:
+            activate(client, container, created.json()["id"])
         tokens = client.post("/auth/jwt/create/", json={"username": username, "password": PASSWORD})
         assert tokens.status_code == 200, tokens.text
         body = tokens.json()

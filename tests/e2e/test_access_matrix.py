@@ -55,7 +55,7 @@ TX = "{tx}"  # a fresh transaction id
 NEW_NAME = "{new_name}"  # a fresh username (and e-mail)
 OWNER_NAME = "{owner_name}"  # the owner's username
 OWNER_ACCESS = "{owner_access}"  # the owner's access token
-OWNER_REFRESH = "{owner_refresh}"  # the owner's refresh token
+OWNER_REFRESH = "{owner_refresh}"  # a refresh token of the owner's, never used before
 
 DONATION = {"collect": COLLECT, "amount": "10.00", "transaction_id": TX}
 BODIES: dict[str, dict[str, Any] | None] = {
@@ -186,6 +186,13 @@ class World:
     def headers(self, account: Account | None) -> dict[str, str]:
         return account.headers if account else {}
 
+    def unused_refresh(self) -> str:
+        """A refresh token of a new login: a rotated one would revoke its chain when reused."""
+        login = {"username": self.author.username, "password": PASSWORD}
+        tokens = self.client.post("/auth/jwt/create/", json=login)
+        assert tokens.status_code == 200, tokens.text
+        return str(tokens.json()["refresh"])
+
 
 def _register(client: TestClient[Any], role: str) -> Account:
     name = f"matrix_{role}_{uuid.uuid4().hex[:10]}"
@@ -250,6 +257,8 @@ def _fill(value: Any, world: World, state: State) -> Any:
         return value
     if value == NEW_NAME:
         return f"matrix_new_{next(_names)}_{uuid.uuid4().hex[:8]}"
+    if value == OWNER_REFRESH:
+        return world.unused_refresh()
     replacements = {
         COLLECT: state.collect,
         PAYMENT: state.payment,
@@ -258,7 +267,6 @@ def _fill(value: Any, world: World, state: State) -> Any:
         TX: transaction_id(),
         OWNER_NAME: world.author.username,
         OWNER_ACCESS: world.author.access,
-        OWNER_REFRESH: world.author.refresh,
     }
     if value in replacements:
         return replacements[value]

@@ -81,8 +81,9 @@ def test_registration_answers_201_with_the_user_and_no_password(client: TestClie
     )
     assert response.status_code == 201, response.text
     user = response.json()
-    assert set(user) == {"id", "username", "email", "first_name", "last_name"}
+    assert set(user) == {"id", "username", "email", "first_name", "last_name", "email_verified"}
     assert isinstance(user["id"], int) and user["id"] > 0
+    assert user["email_verified"] is False
     assert user["username"] == name
     assert (user["first_name"], user["last_name"]) == ("Иван", "Петров")
     assert PASSWORD not in response.text
@@ -370,6 +371,7 @@ def test_me_answers_the_current_user(client: TestClient[Any], make_account: Make
         "email": f"{account.username}@example.com",
         "first_name": "Анна",
         "last_name": "Смирнова",
+        "email_verified": True,
     }
 
 

@@ -11,37 +11,31 @@ import pytest
 from dependency_injector import providers
 from litestar.testing import TestClient
 
-from fundraising.application.ports.cache import CachedResponse, Lookup
 from fundraising.container import Container
 from fundraising.entrypoints.http import caching
-from tests.e2e.conftest import Account, create_collect
+from tests.e2e.conftest import PASSWORD, Account, create_collect
+from tests.fakes import FixedClock
 
 COLLECTS = "/api/v1/collects/"
 
 
 class FailingCache:
-    """The app's own cache, except that `failing` ("lookup" or "store") raises an error that
-    no adapter anticipated (a bug, a TLS or protocol error of a client library)."""
+    """The app's own cache, except that its method named `failing` raises an error that no
+    adapter anticipated (a bug, a TLS or protocol error of a client library)."""
 
     def __init__(self, cache: Any, failing: str) -> None:
         self._cache = cache
         self._failing = failing
 
-    def collect_changed(self, collect_id: int) -> None:
-        self._cache.collect_changed(collect_id)
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._cache, name)
+        if name != self._failing:
+            return method
 
-    async def lookup(self, scope: str, key: str) -> Lookup:
-        if self._failing == "lookup":
-            raise RuntimeError("the cache broke in lookup")
-        found: Lookup = await self._cache.lookup(scope, key)
-        return found
+        async def broken(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError(f"the cache broke in {name}")
 
-    async def store(
-        self, scope: str, version: str, key: str, entry: CachedResponse, *, ttl: float | None = None
-    ) -> None:
-        if self._failing == "store":
-            raise RuntimeError("the cache broke in store")
-        await self._cache.store(scope, version, key, entry, ttl=ttl)
+        return broken
 
 
 @pytest.fixture
@@ -75,3 +69,30 @@ def test_a_cache_that_raises_is_bypassed_and_logged_once_per_request(
         assert record.levelno == logging.WARNING
         assert record.exc_info is not None
         assert str(record.exc_info[1]) == f"the cache broke in {failing}"
+
+
+@pytest.mark.parametrize("failing", ["tokens_valid_after", "remember_tokens_valid_after"])
+def test_a_cache_that_cannot_tell_revocations_leaves_the_check_to_the_database(
+    client: TestClient[Any],
+    make_account: Callable[..., Account],
+    clock: FixedClock,
+    caplog: pytest.LogCaptureFixture,
+    failing: str,
+) -> None:
+    account = make_account()
+    detail = f"{COLLECTS}{create_collect(client, account)}/"
+    with caplog.at_level(logging.WARNING, logger=caching.__name__):
+        for _ in range(3):
+            assert client.get(detail, headers=account.headers).status_code == 200
+        clock.advance(seconds=1)
+        changed = client.post(
+            "/auth/users/set_password/",
+            json={"current_password": PASSWORD, "new_password": "amber-violet-harbour"},
+            headers=account.headers,
+        )
+        assert changed.status_code == 204, changed.text
+        assert client.get(detail, headers=account.headers).status_code == 401
+    assert any(
+        record.exc_info and str(record.exc_info[1]) == f"the cache broke in {failing}"
+        for record in caplog.records
+    )

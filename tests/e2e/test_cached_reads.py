@@ -5,6 +5,7 @@ miss, another method, a cross-origin read, a request without a valid token — g
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from fundraising.adapters.cache.changes import ChangesFile
 from fundraising.adapters.cache.memory import MemoryCache
 from fundraising.application.errors import AuthenticationFailed
 from fundraising.application.ports.cache import CachedResponse
+from fundraising.application.ports.security import TokenClaims, TokenType
 from fundraising.entrypoints.http.caching import CachedReads, cache_key
 
 USER = 7
@@ -31,10 +33,13 @@ class RecordingApp:
         await send({"type": "http.response.body", "body": b"from the app"})
 
 
-def _authenticate(token: str) -> int:
+ISSUED = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+
+
+def _authenticate(token: str) -> TokenClaims:
     if token != "good":
         raise AuthenticationFailed("no")
-    return USER
+    return TokenClaims(USER, TokenType.ACCESS, issued_at=ISSUED, jti="jti")
 
 
 def _scope(path: str, method: str = "GET", **headers: str) -> dict[str, Any]:
@@ -73,9 +78,10 @@ def cache(tmp_path: Path) -> MemoryCache:
 def _stored(cache: MemoryCache, path: str, body: bytes) -> None:
     found = cache_key(_scope(path), USER, "http://public.example")
     assert found is not None
-    lookup = asyncio.run(cache.lookup(*found))
+    lookup = asyncio.run(cache.lookup(*found, USER))
     assert lookup.version is not None
     asyncio.run(cache.store(found[0], lookup.version, found[1], CachedResponse.of(body)))
+    asyncio.run(cache.remember_tokens_valid_after(USER, 0.0))  # as the first request left it
 
 
 def test_a_hit_is_answered_without_the_app(cache: MemoryCache) -> None:
@@ -121,3 +127,41 @@ def test_a_change_makes_the_next_read_go_to_the_app(cache: MemoryCache) -> None:
     _stored(cache, "/api/v1/collects/5/", b'{"id": 5}')
     cache.collect_changed(5)
     assert _call(middleware, _scope("/api/v1/collects/5/"))[2] == b"from the app"
+
+
+def test_a_hit_for_a_user_whose_revocations_the_cache_does_not_know_goes_to_the_app(
+    tmp_path: Path,
+) -> None:
+    """E.g. after Redis lost its data: the app checks the token against the database."""
+    app = RecordingApp()
+    cache = MemoryCache(ChangesFile(tmp_path / "cache-changes"))
+    middleware = CachedReads(
+        app, cache=cache, authenticate=_authenticate, public_url="http://public.example"
+    )
+    found = cache_key(_scope("/api/v1/collects/5/"), USER, "http://public.example")
+    assert found is not None
+    version = asyncio.run(cache.lookup(*found, USER)).version
+    assert version is not None
+    asyncio.run(cache.store(found[0], version, found[1], CachedResponse.of(b"{}")))
+
+    assert _call(middleware, _scope("/api/v1/collects/5/"))[2] == b"from the app"
+
+
+@pytest.mark.parametrize(
+    ("revoked", "answered_by"),
+    [
+        (ISSUED + timedelta(microseconds=1), b"from the app"),  # the app answers the 401
+        (ISSUED, b'{"id": 5}'),  # a token issued at the revocation's instant, or after, is good
+    ],
+)
+def test_a_token_issued_before_its_user_s_revocation_never_gets_a_hit(
+    cache: MemoryCache, revoked: datetime, answered_by: bytes
+) -> None:
+    app = RecordingApp()
+    middleware = CachedReads(
+        app, cache=cache, authenticate=_authenticate, public_url="http://public.example"
+    )
+    _stored(cache, "/api/v1/collects/5/", b'{"id": 5}')
+    cache.tokens_revoked(USER, revoked)
+
+    assert _call(middleware, _scope("/api/v1/collects/5/"))[2] == answered_by

@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e.cli_helpers import Cli, assert_ok, database
 from tests.e2e.conftest import image_bytes
-from tests.e2e.test_served import STARTUP_SECONDS, Served, _register, serving
+from tests.e2e.test_served import STARTUP_SECONDS, Served, _log_in, _register, serving
 from tests.integration.fixtures_services import exclusive_redis_db, wait_until
 
 BROKER_DB = 9
@@ -68,6 +68,28 @@ def test_admin_commands_show_in_the_servers_next_answer(tmp_path: Path) -> None:
         assert cached(http, listing, author)["count"] == 1
         assert_ok(cli.run("generate-test-data", "--users", "2", "--collects", "3"))
         assert http.get(listing, headers=author).json()["count"] == 4
+        served.stop()
+
+
+def test_an_account_deactivated_from_the_command_line_is_refused_on_a_cache_hit(
+    tmp_path: Path,
+) -> None:
+    with (
+        embedded(tmp_path) as (served, cli),
+        httpx.Client(base_url=served.url, timeout=10) as http,
+    ):
+        author = _register(http, "author")
+        created = http.post("/api/v1/collects/", json={"title": "Подарок"}, headers=author)
+        detail = f"/api/v1/collects/{created.json()['id']}/"
+        cached(http, detail, author)
+
+        assert_ok(cli.run("deactivate-user", "author"))
+        refused = http.get(detail, headers=author)
+        assert refused.status_code == 401, refused.text
+
+        assert_ok(cli.run("activate-user", "author"))
+        assert http.get(detail, headers=author).status_code == 401, "revoked tokens stay so"
+        assert cached(http, detail, _log_in(http, "author"))["id"]
         served.stop()
 
 

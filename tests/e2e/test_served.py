@@ -124,7 +124,16 @@ def served(tmp_path: Path) -> Iterator[Served]:
         yield running
 
 
-def _register(http: httpx.Client, username: str, first: str = "", last: str = "") -> dict[str, str]:
+def _register(
+    http: httpx.Client,
+    username: str,
+    first: str = "",
+    last: str = "",
+    *,
+    mail: Path | None = None,
+) -> dict[str, str]:
+    """A new account's bearer header; with `mail`, its address is first verified through the
+    link of the activation e-mail written there."""
     account = {
         "username": username,
         "email": f"{username}@example.com",
@@ -133,19 +142,30 @@ def _register(http: httpx.Client, username: str, first: str = "", last: str = ""
         "last_name": last,
     }
     assert http.post("/auth/users/", json=account).status_code == 201
+    if mail is not None:
+        [activation] = _mails_to(mail, account["email"], "account_activation")
+        link = next(line for line in _text(activation).splitlines() if "/activate/" in line)
+        uid, token = link.strip().split("/")[-2:]
+        activated = http.post("/auth/users/activation/", json={"uid": uid, "token": token})
+        assert activated.status_code == 204, activated.text
+    return _log_in(http, username)
+
+
+def _log_in(http: httpx.Client, username: str) -> dict[str, str]:
     tokens = http.post("/auth/jwt/create/", json={"username": username, "password": PASSWORD})
     assert tokens.status_code == 200, tokens.text
     return {"Authorization": f"Bearer {tokens.json()['access']}"}
 
 
 def _mails_to(
-    mail_dir: Path, address: str, seconds: float = 15
+    mail_dir: Path, address: str, kind: str, seconds: float = 15
 ) -> list[email.message.EmailMessage]:
-    """The .eml files addressed to `address`, waiting for the task queue to write one."""
+    """The .eml files of one kind addressed to `address`, waiting for the task queue to write
+    one."""
     deadline = time.monotonic() + seconds
     while True:
         found = []
-        for path in sorted(mail_dir.glob("**/*.eml")):
+        for path in sorted(mail_dir.glob(f"**/*-{kind}-*.eml")):
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             if address in str(message["To"]):
                 found.append(message)
@@ -163,8 +183,8 @@ def _text(message: email.message.EmailMessage) -> str:
 
 def test_a_donation_over_a_real_socket(served: Served) -> None:
     with httpx.Client(base_url=served.url, timeout=10) as http:
-        author = _register(http, "author", "Иван", "Петров")
-        donor = _register(http, "donor")
+        author = _register(http, "author", "Иван", "Петров", mail=served.mail_dir)
+        donor = _register(http, "donor", mail=served.mail_dir)
 
         created = http.post(
             "/api/v1/collects/",
@@ -205,7 +225,7 @@ def test_a_donation_over_a_real_socket(served: Served) -> None:
         assert ready.status_code == 200, ready.text
         assert ready.headers["X-Request-ID"]
 
-    thanks = _mails_to(served.mail_dir, "donor@example.com")
+    thanks = _mails_to(served.mail_dir, "donor@example.com", "donation_thanks")
     assert len(thanks) == 1, sorted(path.name for path in served.mail_dir.glob("**/*"))
     assert "Подарок Ивану" in _text(thanks[0])
 

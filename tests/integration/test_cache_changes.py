@@ -11,13 +11,17 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from fundraising.adapters.cache.changes import ChangesFile
+from fundraising.adapters.cache.changes import Changes, ChangesFile
 from fundraising.adapters.cache.memory import MemoryCache
+from fundraising.application.errors import Unavailable
 from fundraising.application.ports.cache import LISTS, CachedResponse, collect_scope
+
+USER = 7  # whose "tokens valid after" stamp each lookup also reads
 
 SCOPES = (collect_scope(1), collect_scope(2), LISTS)
 
@@ -27,12 +31,12 @@ def entry(text: str) -> CachedResponse:
 
 
 def cached(cache: MemoryCache, scope: str) -> CachedResponse | None:
-    return asyncio.run(cache.lookup(scope, "page")).entry
+    return asyncio.run(cache.lookup(scope, "page", USER)).entry
 
 
 def store(cache: MemoryCache, scope: str) -> None:
     """Cache a page of `scope`, and check that it is a hit."""
-    version = asyncio.run(cache.lookup(scope, "page")).version
+    version = asyncio.run(cache.lookup(scope, "page", USER)).version
     assert version is not None
     asyncio.run(cache.store(scope, version, "page", entry(scope)))
     assert cached(cache, scope) == entry(scope)
@@ -68,6 +72,30 @@ def test_a_change_is_seen_by_the_other_caches_next_lookup(
     assert hits(cli) == {collect_scope(2)}
 
 
+def test_a_revocation_is_seen_by_the_other_caches_next_lookup(
+    caches: tuple[MemoryCache, MemoryCache],
+) -> None:
+    web, cli = caches
+    assert asyncio.run(web.lookup(LISTS, "page", USER)).tokens_valid_after is None
+    asyncio.run(web.remember_tokens_valid_after(USER, 0.0))
+    cli.tokens_revoked(USER, datetime(2026, 12, 3, 12, 0, 0, 500000, tzinfo=UTC))
+
+    found = asyncio.run(web.lookup(LISTS, "page", USER))
+    assert (
+        found.tokens_valid_after == datetime(2026, 12, 3, 12, 0, 0, 500000, tzinfo=UTC).timestamp()
+    )
+    assert found.entry == entry(LISTS), "a revocation makes nothing stale"
+    assert asyncio.run(web.tokens_valid_after(USER + 1)) is None, "another user: unknown"
+
+
+def test_a_revocation_that_cannot_be_written_fails_the_revoking_write(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file-not-a-folder"
+    blocked.write_bytes(b"")
+    cache = MemoryCache(ChangesFile(blocked / "cache-changes"))
+    with pytest.raises(Unavailable):
+        cache.tokens_revoked(USER, datetime.now(UTC))
+
+
 def test_its_own_changes_stay_fine_grained(
     caches: tuple[MemoryCache, MemoryCache],
 ) -> None:
@@ -84,7 +112,7 @@ def test_a_store_rendered_before_another_process_changed_is_never_served(
 ) -> None:
     web, cli = caches
     scope = collect_scope(3)
-    before = asyncio.run(web.lookup(scope, "page")).version
+    before = asyncio.run(web.lookup(scope, "page", USER)).version
     assert before is not None
     cli.collect_changed(3)
     asyncio.run(web.store(scope, before, "page", entry("rendered before the change")))
@@ -120,7 +148,7 @@ def test_a_file_that_changed_in_unknown_ways_drops_everything(
     store(web, collect_scope(1))
     store(web, LISTS)
 
-    rendered_before = asyncio.run(web.lookup(collect_scope(1), "page")).version
+    rendered_before = asyncio.run(web.lookup(collect_scope(1), "page", USER)).version
     assert rendered_before is not None
 
     damage(path)
@@ -162,7 +190,7 @@ def test_an_unwritable_file_leaves_the_writer_fine_and_the_reader_bypassing(
     blocked.write_bytes(b"")
     cache = MemoryCache(ChangesFile(blocked / "cache-changes"))
     cache.collect_changed(1)  # never raises
-    found = asyncio.run(cache.lookup(collect_scope(1), "page"))
+    found = asyncio.run(cache.lookup(collect_scope(1), "page", USER))
     assert found.bypassed
 
 
@@ -170,9 +198,11 @@ def test_a_line_seen_half_written_is_read_whole_once_complete(path: Path) -> Non
     reader = ChangesFile(path)
     reader.read()
     _append(path, b"4")
-    assert reader.read() == set()
-    _append(path, b"56\n")
-    assert reader.read() == {456}
+    assert reader.read() == Changes()
+    _append(path, b"56\nu7:1")
+    assert reader.read() == Changes({456})
+    _append(path, b"700.25\n")
+    assert reader.read() == Changes(revoked={7: 1700.25})
     reader.close()
 
 
@@ -200,10 +230,10 @@ def test_writers_in_threads_and_processes_lose_no_change(path: Path) -> None:
         worker.join(timeout=60)
     assert [getattr(worker, "exitcode", 0) for worker in workers] == [0] * len(workers)
 
-    assert reader.read() == set(range(1, 1801))
+    assert reader.read() == Changes(set(range(1, 1801)))
     lines = path.read_bytes().splitlines()
     assert len(lines) == 1800, "every line whole, none interleaved"
-    assert reader.read() == set(), "nothing twice"
+    assert reader.read() == Changes(), "nothing twice"
     reader.close()
 
 
@@ -233,7 +263,7 @@ def test_rotations_under_concurrent_writers_lose_no_change(path: Path) -> None:
         if changed is None:
             resets.append((began, next(ticks)))
         else:
-            reported.update(changed)
+            reported.update(changed.collects)
 
     writers = [threading.Thread(target=write) for _ in range(4)]
     for writer in writers:

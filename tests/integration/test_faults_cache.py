@@ -23,7 +23,7 @@ from tests.integration.fixtures_services import (
     smtp_sink_fixture,  # noqa: F401  (fixture)
     wait_until,
 )
-from tests.integration.processes import Api, Load, Seen, deployment, observe
+from tests.integration.processes import Load, Seen, deployment, observe
 
 pytestmark = [pytest.mark.slow, pytest.mark.mysql, pytest.mark.redis]
 
@@ -50,7 +50,7 @@ def test_reads_survive_the_cache_being_killed_and_use_it_again_once_it_is_back(
 ) -> None:
     with deployment(tmp_path, smtp=smtp_sink) as deployed:
         server = deployed.serve(workers=2)
-        api = Api(deployed.url)
+        api = deployed.api()
         author, donor = api.account("author"), api.account("donor")
         collect_id = api.collect(author, "Подарок к юбилею", goal_amount="1000")["id"]
         paid = api.donate(donor, collect_id, "100.00", "cache-before")
@@ -117,7 +117,7 @@ def test_a_cache_that_comes_back_with_its_data_never_hides_a_donation_made_meanw
 ) -> None:
     with deployment(tmp_path, smtp=smtp_sink) as deployed:
         server = deployed.serve(workers=2)
-        api = Api(deployed.url)
+        api = deployed.api()
         author, donor = api.account("author"), api.account("donor")
         collect_id = api.collect(author, "Свадьба Ольги")["id"]
         assert api.donate(donor, collect_id, "100.00", "persisted-1").status_code == 201
@@ -140,7 +140,7 @@ def test_a_cache_that_comes_back_with_its_data_never_hides_a_donation_made_meanw
         with closing(deployed.cache.client()) as cache:
             assert cache.dbsize() > 0, "Redis came back with its data"
 
-        api = Api(deployed.url)
+        api = deployed.api()
         answers = []
         deadline = time.monotonic() + 3.0
         while time.monotonic() < deadline:

@@ -100,7 +100,7 @@ def test_killed_mariadb_connections_give_clean_503s_and_never_a_partial_donation
 ) -> None:
     with deployment(tmp_path, smtp=smtp_sink) as deployed:
         server = deployed.serve(workers=2)
-        api = Api(deployed.url)
+        api = deployed.api()
         authors = [api.account("author") for _ in range(2)]
         donors = [api.account("donor") for _ in range(6)]
         collect_ids = [api.collect(authors[n % 2], f"Сбор №{n + 1}")["id"] for n in range(3)]
@@ -210,7 +210,7 @@ def test_a_donation_whose_commit_answer_was_lost_is_shown_once_its_retry_is_answ
         closing(LossyMysqlLink(deployed.database_url)) as link,
     ):
         deployed.serve(workers=2, FUNDRAISING_DATABASE_URL=link.url)
-        api = Api(deployed.url)
+        api = deployed.api()
         author, donor = api.account("author"), api.account("donor")
         collect_id = api.collect(author, "Новогодний корпоратив")["id"]
         assert api.donate(donor, collect_id, "100.00", "lost-1").status_code == 201

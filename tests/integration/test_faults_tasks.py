@@ -32,12 +32,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.mysql, pytest.mark.redis]
 RELAY_GRACE = 1.0  # the test profile's relay grace
 
 
+ACTIVATION_SUBJECT = "Подтвердите адрес электронной почты"
+
+
 def _mails(sink: SmtpSink) -> Counter[tuple[str, str]]:
-    """(recipient, subject) of every message the SMTP server accepted, counted."""
+    """(recipient, subject) of every notification the SMTP server accepted, counted. Activation
+    e-mails are left out: each is sent or skipped depending on whether it is delivered before
+    the test verifies the address."""
     return Counter(
         (recipient, str(message["Subject"]))
         for _, recipients, message in sink.envelopes
         for recipient in recipients
+        if message["Subject"] != ACTIVATION_SUBJECT
     )
 
 
@@ -95,7 +101,7 @@ def test_donations_made_while_the_broker_is_down_are_mailed_once_it_is_back(
     with deployment(tmp_path, smtp=smtp_sink) as deployed:
         deployed.serve(workers=2)
         deployed.worker()
-        collects = Collects(Api(deployed.url), 6)
+        collects = Collects(deployed.api(), 6)
         _wait_for_mails(smtp_sink, collects.expected, timeout=20)  # it works before the fault
         before = _mails(smtp_sink)
 
@@ -118,7 +124,7 @@ def test_donations_are_answered_promptly_while_the_broker_hangs(
     with deployment(tmp_path, smtp=smtp_sink) as deployed:
         deployed.serve(workers=2)
         deployed.worker()
-        collects = Collects(Api(deployed.url), 1)
+        collects = Collects(deployed.api(), 1)
         _wait_for_mails(smtp_sink, collects.expected, timeout=20)
 
         deployed.broker.pause()  # SIGSTOP: connections are accepted, nothing is answered
@@ -151,7 +157,7 @@ def test_emails_refused_for_a_while_are_delivered_after_retries_exactly_once(
     with deployment(tmp_path, smtp=refusing_smtp) as deployed:
         deployed.serve(workers=2)
         deployed.worker()
-        collects = Collects(Api(deployed.url), 3)
+        collects = Collects(deployed.api(), 3)
         answers = collects.donate_each(collects.api.http, "refused")
         assert [answer.status for answer in answers] == [201] * len(answers)
 
@@ -159,6 +165,7 @@ def test_emails_refused_for_a_while_are_delivered_after_retries_exactly_once(
         attempts = {
             (recipients[0], subject): n
             for (recipients, subject), n in refusing_smtp.attempts.items()
+            if subject != ACTIVATION_SUBJECT
         }
         assert attempts == dict.fromkeys(collects.expected, 3), "refused twice, then sent"
 
@@ -171,7 +178,7 @@ def test_emails_wait_for_an_smtp_server_that_is_down_and_are_sent_once(
     with deployment(tmp_path, smtp=smtp_sink, FUNDRAISING_TASK_MAX_RETRIES="100") as deployed:
         deployed.serve(workers=2)
         deployed.worker()
-        collects = Collects(Api(deployed.url), 3)
+        collects = Collects(deployed.api(), 3)
         _wait_for_mails(smtp_sink, collects.expected, timeout=20)
 
         smtp_sink.stop()

@@ -92,7 +92,7 @@ def test_a_cover_whose_worker_was_killed_is_processed_by_the_next_one(
     with deployment(tmp_path, smtp=smtp_sink) as deployed:
         deployed.serve(workers=2)
         worker = deployed.worker()
-        api = Api(deployed.url)
+        api = deployed.api()
         author = api.account("author")
         collect_id = _upload(api, author, big_png)
 
@@ -127,7 +127,7 @@ def test_a_worker_killed_after_storing_a_cover_leaves_no_orphan_file(
     with deployment(tmp_path, smtp=smtp_sink) as deployed:
         deployed.serve(workers=2)
         worker = deployed.worker()
-        api = Api(deployed.url)
+        api = deployed.api()
         author = api.account("author")
         collect_id = _upload(api, author, big_png)
 

@@ -40,7 +40,8 @@ def notification(kind: EmailKind, **changes: object) -> Notification:
         "to": "ivan@example.com",
         "recipient_name": "Иван Петров",
         "collect_title": "Подарок Марии",
-        "collect_url": URL,
+        "link": URL,
+        "valid_hours": 24,
         "amount": Money.of("1250.50"),
         "goal": Money.of("15000"),
         "donor_name": "Пётр Сидоров",
@@ -69,6 +70,20 @@ EXPECTED = {
         [
             f"Пётр Сидоров перевёл(а) {rub('1 250,50')} в ваш сбор «Подарок Марии».",
             f"Цель сбора: {rub('15 000,00')}.",
+        ],
+    ),
+    EmailKind.ACCOUNT_ACTIVATION: (
+        "Подтвердите адрес электронной почты",
+        [
+            "Подтвердите, что этот адрес (ivan@example.com) ваш: откройте ссылку ниже.",
+            f"Ссылка действует 24{NBSP}часа.",
+        ],
+    ),
+    EmailKind.PASSWORD_RESET: (
+        "Сброс пароля",
+        [
+            "Задать новый пароль можно по ссылке ниже;",
+            f"она действует 24{NBSP}часа и сработает один раз.",
         ],
     ),
 }
@@ -111,6 +126,22 @@ def test_amounts_are_written_the_russian_way(amount: str, written: str) -> None:
     text, html = text_and_html(message)
     assert f"Вы перевели {rub(written)} в сбор" in text
     assert rub(written) in html
+
+
+@pytest.mark.parametrize(
+    ("hours", "written"),
+    [
+        (1, "1 час"),
+        (2, "2 часа"),
+        (5, "5 часов"),
+        (11, "11 часов"),
+        (21, "21 час"),
+        (24, "24 часа"),
+    ],
+)
+def test_a_link_s_lifetime_is_written_with_the_right_plural(hours: int, written: str) -> None:
+    message = render(notification(EmailKind.PASSWORD_RESET, valid_hours=hours), sender=SENDER)
+    assert f"она действует {written.replace(' ', NBSP)} и" in text_and_html(message)[0]
 
 
 def test_a_collect_without_a_goal_says_so() -> None:

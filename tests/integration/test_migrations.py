@@ -21,7 +21,7 @@ from tests.fakes import FakeCache, FakeTaskQueue
 from tests.integration.conftest import NOW
 from tests.services import fresh_mysql_database
 
-TABLES = {"users", "collects", "payments", "outbox"}
+TABLES = {"users", "collects", "payments", "outbox", "refresh_tokens"}
 VERSION_TABLE = "alembic_version"
 
 
@@ -281,6 +281,34 @@ def test_0002_keys_existing_usernames_and_keeps_every_account(empty_url: str):
 
     kept = _select(empty_url, "SELECT id, username FROM users ORDER BY id")
     assert kept == [(1, "alice"), (2, "Alice"), (3, "ａｌｉｃｅ"), (4, "Bob")]
+
+
+def test_0004_makes_existing_accounts_verified_and_new_ones_say_so_themselves(empty_url: str):
+    """Addresses in use before verification existed received mail already: they count as
+    verified. The default was for them only: a new row must state its own."""
+    migrate.upgrade(empty_url, "0001")
+    _insert_users(empty_url, ["anna", "boris"])
+    migrate.upgrade(empty_url, "0003")
+
+    migrate.upgrade(empty_url, "0004")
+
+    migrated = "SELECT username, email_verified, tokens_valid_after, deleted_at FROM users"
+    assert sorted(_select(empty_url, migrated)) == [
+        ("anna", 1, None, None),
+        ("boris", 1, None, None),
+    ]
+    engine = build_engine(empty_url, pool_size=1)
+    try:
+        email_verified = {c["name"]: c for c in inspect(engine).get_columns("users")}[
+            "email_verified"
+        ]
+        assert email_verified["default"] is None
+    finally:
+        engine.dispose()
+
+    migrate.downgrade(empty_url, "0003")
+    assert sorted(_select(empty_url, "SELECT username FROM users")) == [("anna",), ("boris",)]
+    assert "refresh_tokens" not in _tables(empty_url)
 
 
 def test_every_revision_keeps_the_rows_on_the_way_up_and_down(empty_url: str):

@@ -20,7 +20,9 @@ from tests.integration.fixtures_services import (
     free_port,
     secured_redis_fixture,  # noqa: F401  (fixture)
 )
-from tests.integration.processes import Api, deployment
+from tests.integration.processes import deployment
+
+USER = 7  # whose "tokens valid after" stamp each lookup also reads
 
 URLS: dict[str, Callable[[RedisServer], str]] = {
     "unix": lambda server: server.unix_url(1),
@@ -32,15 +34,15 @@ BODY = CachedResponse.of(b'{"title": "cached"}')
 
 async def _hit_then_stale(cache: RedisCache) -> None:
     scope = collect_scope(1)
-    miss = await cache.lookup(scope, "detail")
+    miss = await cache.lookup(scope, "detail", USER)
     assert miss.entry is None
     assert not miss.bypassed, "the cache did not answer"
     assert miss.version is not None
     await cache.store(scope, miss.version, "detail", BODY)
-    assert (await cache.lookup(scope, "detail")).entry == BODY
+    assert (await cache.lookup(scope, "detail", USER)).entry == BODY
 
     cache.collect_changed(1)
-    stale = await cache.lookup(scope, "detail")
+    stale = await cache.lookup(scope, "detail", USER)
     assert stale.entry is None
     assert stale.version not in (None, miss.version)
 
@@ -58,7 +60,7 @@ def test_the_cache_works_over_each_scheme(secured_redis: RedisServer, scheme: st
 
 async def _bypassed(cache: RedisCache) -> None:
     for _ in range(3):
-        found = await cache.lookup(collect_scope(1), "detail")
+        found = await cache.lookup(collect_scope(1), "detail", USER)
         assert found.bypassed
         assert found.entry is None
         await cache.store(collect_scope(1), "some-version", "detail", BODY)
@@ -135,7 +137,7 @@ def test_served_collects_are_cached_over_the_scheme(
 ) -> None:
     with deployment(tmp_path) as deployed:
         deployed.serve(workers=1, FUNDRAISING_REDIS_URL=URLS[scheme](secured_redis))
-        api = Api(deployed.url)
+        api = deployed.api()
         try:
             author = api.account("author")
             collect = api.collect(author, "Подарок")

@@ -67,14 +67,16 @@ def test_tokens_name_their_issuer_and_audience_and_need_them() -> None:
     secret = "s" * 40
     issued = tokens(secret).issue(7)
     claims = jwt.decode(
-        issued.access,
+        issued.pair.access,
         secret,
         algorithms=["HS256"],
         audience=AUDIENCE,
         options={"verify_exp": False},  # signed at the fake clock's time
     )
     assert (claims["iss"], claims["aud"]) == (ISSUER, AUDIENCE)
-    assert tokens(secret).verify(issued.access) == 7
+    assert tokens(secret).verify(issued.pair.access).user_id == 7
+    refresh = tokens(secret).verify(issued.pair.refresh)
+    assert (refresh.jti, refresh.family) == (issued.refresh.jti, issued.refresh.family)
 
     for missing in ("iss", "aud"):
         forged = jwt.encode({k: v for k, v in claims.items() if k != missing}, secret, "HS256")

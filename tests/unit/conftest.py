@@ -12,10 +12,21 @@ from attrs import define, field
 from dependency_injector import providers
 
 from fundraising.application.throttles import Limit
+from fundraising.application.use_cases.accounts import (
+    ActivateAccount,
+    ConfirmPasswordReset,
+    DeleteAccount,
+    SendAccountEmail,
+    SetPassword,
+    SetUserActive,
+    UpdateProfile,
+)
 from fundraising.application.use_cases.auth import (
     Authenticate,
+    CheckAccount,
     GetCurrentUser,
     LogIn,
+    LogOut,
     RefreshAccess,
     RegisterUser,
     Registration,
@@ -47,6 +58,7 @@ from fundraising.container import Container
 from fundraising.domain.money import Money
 from fundraising.settings import Settings
 from tests.fakes import (
+    FakeAccountTokens,
     FakeCache,
     FakeCollectQueries,
     FakeDatabase,
@@ -94,6 +106,7 @@ class Core:
     mailer: FakeMailer
     hasher: FakeHasher
     limiter: FakeRateLimiter
+    tokens: FakeTokens
     uows: list[FakeUnitOfWork]
     container: Container = field(init=False)
 
@@ -133,6 +146,46 @@ class Core:
     @property
     def current_user(self) -> GetCurrentUser:
         return self.container.current_user()  # type: ignore[no-any-return]
+
+    @property
+    def log_out(self) -> LogOut:
+        return self.container.log_out()  # type: ignore[no-any-return]
+
+    @property
+    def check_account(self) -> CheckAccount:
+        return self.container.check_account()  # type: ignore[no-any-return]
+
+    @property
+    def activate_account(self) -> ActivateAccount:
+        return self.container.activate_account()  # type: ignore[no-any-return]
+
+    @property
+    def resend_activation(self) -> SendAccountEmail:
+        return self.container.resend_activation()  # type: ignore[no-any-return]
+
+    @property
+    def reset_password(self) -> SendAccountEmail:
+        return self.container.reset_password()  # type: ignore[no-any-return]
+
+    @property
+    def confirm_password_reset(self) -> ConfirmPasswordReset:
+        return self.container.confirm_password_reset()  # type: ignore[no-any-return]
+
+    @property
+    def set_password(self) -> SetPassword:
+        return self.container.set_password()  # type: ignore[no-any-return]
+
+    @property
+    def update_profile(self) -> UpdateProfile:
+        return self.container.update_profile()  # type: ignore[no-any-return]
+
+    @property
+    def delete_account(self) -> DeleteAccount:
+        return self.container.delete_account()  # type: ignore[no-any-return]
+
+    @property
+    def set_user_active(self) -> SetUserActive:
+        return self.container.set_user_active()  # type: ignore[no-any-return]
 
     @property
     def create_collect(self) -> CreateCollect:
@@ -227,6 +280,7 @@ class Core:
 def _wired(core: Core) -> Container:
     """The service's container with every edge (I/O, time, secrets) replaced by a fake."""
     container = Container(settings=Settings(_env_file=None, env="development"))  # type: ignore[call-arg]
+    account_tokens = FakeAccountTokens()
     fakes: dict[str, Callable[[], object]] = {
         "clock": lambda: core.clock,
         "cache": lambda: core.cache,
@@ -240,7 +294,8 @@ def _wired(core: Core) -> Container:
         "mailer": lambda: core.mailer,
         "links": FakeLinks,
         "hasher": lambda: core.hasher,
-        "tokens": FakeTokens,
+        "tokens": lambda: core.tokens,
+        "account_tokens": lambda: account_tokens,
         "limiter": lambda: core.limiter,
         "identity": FakeIdentityRules,
     }
@@ -262,6 +317,7 @@ def new_core() -> Core:
         mailer=FakeMailer(),
         hasher=FakeHasher(),
         limiter=FakeRateLimiter(),
+        tokens=FakeTokens(clock),
         uows=[],
     )
 

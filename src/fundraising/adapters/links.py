@@ -1,4 +1,4 @@
-"""Absolute links from the configured base URL (FUNDRAISING_PUBLIC_URL)."""
+"""Absolute links: collects under the public URL, account pages under the front end's."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ from attrs import frozen
 @frozen
 class UrlLinks:
     base_url: str
+    frontend_url: str
 
     def collect(self, collect_id: int) -> str:
         return f"{self.base_url.rstrip('/')}/api/v1/collects/{collect_id}/"
+
+    def activation(self, uid: str, token: str) -> str:
+        return f"{self.frontend_url.rstrip('/')}/activate/{uid}/{token}"
+
+    def password_reset(self, uid: str, token: str) -> str:
+        return f"{self.frontend_url.rstrip('/')}/password/reset/confirm/{uid}/{token}"

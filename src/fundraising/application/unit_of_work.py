@@ -26,8 +26,11 @@ TRANSACTION_ATTEMPTS = 3
 class AfterCommit:
     """Mixin for unit-of-work adapters: holds what the current transaction caused.
 
-    Its repositories call `mark_changed` for every collect they write; after the commit the
-    tasks are published, the cache forgets those collects, then the other effects run.
+    Its repositories call `mark_changed` for every collect they write, and `mark_revoked` for
+    every user whose tokens were revoked. The cache learns of revocations before the commit
+    (the adapter calls `_before_commit`: no cache hit may accept a revoked token, even for a
+    moment); after the commit the tasks are published, the cache forgets the collects, then
+    the other effects run.
     """
 
     outbox: Outbox
@@ -38,6 +41,7 @@ class AfterCommit:
         self._effects: list[Callable[[], None]] = []
         self._messages: list[OutboxMessage] = []
         self._changed: set[int] = set()
+        self._revoked: dict[int, datetime] = {}
 
     def after_commit(self, effect: Callable[[], None]) -> None:
         self._effects.append(effect)
@@ -48,10 +52,19 @@ class AfterCommit:
     def mark_changed(self, collect_id: int) -> None:
         self._changed.add(collect_id)
 
+    def mark_revoked(self, user_id: int, before: datetime) -> None:
+        self._revoked[user_id] = before
+
+    def _before_commit(self) -> None:
+        """Raises (and the adapter then does not commit) when the cache cannot record them."""
+        for user_id, before in self._revoked.items():
+            self._cache.tokens_revoked(user_id, before)
+
     def _discard_effects(self) -> None:
         self._effects.clear()
         self._messages.clear()
         self._changed.clear()
+        self._revoked.clear()
 
     def _run_effects(self) -> None:
         """Called by the adapter right after its commit succeeded."""

@@ -30,11 +30,19 @@ class UserView:
     email: str
     first_name: str
     last_name: str
+    email_verified: bool
 
     @classmethod
     def of(cls, user: User) -> UserView:
         assert user.id is not None
-        return cls(user.id, user.username, user.email, user.first_name, user.last_name)
+        return cls(
+            user.id,
+            user.username,
+            user.email,
+            user.first_name,
+            user.last_name,
+            user.email_verified,
+        )
 
 
 @frozen

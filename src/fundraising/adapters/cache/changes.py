@@ -1,7 +1,9 @@
 """The changes file: how processes on one machine that share a database but no Redis (`serve`,
-the admin CLI, `fundraising worker`) tell each other's memory caches which collects changed.
+the admin CLI, `fundraising worker`) tell each other's memory caches which collects changed,
+and whose tokens were revoked.
 
-One line per change, the collect's id, appended with O_APPEND: a small append is atomic, so
+One line per change — a collect's id, or `u<user id>:<timestamp>` for a revocation — appended
+with O_APPEND: a small append is atomic, so
 concurrent writers never interleave. A reader stats the file on every lookup and reads only
 what was appended since (its own changes too: forgetting a collect twice is harmless). A file
 that shrank, was replaced or deleted, or a line that does not parse, means changes the reader
@@ -15,11 +17,39 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from attrs import field, frozen
+
 from fundraising.adapters.cache.base import new_version
 
 MAX_BYTES = 1 << 20  # about 40,000 changes between two rotations
 
 Stamp = tuple[int, int, int]  # device, inode, size
+_REVOKED = b"u"
+
+
+@frozen
+class Changes:
+    """What other processes changed since the last read."""
+
+    collects: set[int] = field(factory=set)
+    revoked: dict[int, float] = field(factory=dict)  # user id -> tokens valid after (epoch s)
+
+
+def _parsed(lines: list[bytes]) -> Changes | None:
+    """None when a line does not parse: a garbled file means anything may have changed."""
+    changes = Changes()
+    for line in lines:
+        if line.isdigit():
+            changes.collects.add(int(line))
+            continue
+        user, _, stamp = line.removeprefix(_REVOKED).partition(b":")
+        if not line.startswith(_REVOKED) or not user.isdigit():
+            return None
+        try:
+            changes.revoked[int(user)] = float(stamp)
+        except ValueError:
+            return None
+    return changes
 
 
 def _open(path: Path, flags: int) -> int:
@@ -57,7 +87,13 @@ class ChangesFile:
 
     def append(self, collect_id: int) -> None:
         """Tell the other processes; raises OSError when the file cannot be written."""
-        line = b"%d\n" % collect_id
+        self._write(b"%d\n" % collect_id)
+
+    def revoke(self, user_id: int, valid_after: float) -> None:
+        """Tell the other processes; raises OSError when the file cannot be written."""
+        self._write(b"%s%d:%r\n" % (_REVOKED, user_id, valid_after))
+
+    def _write(self, line: bytes) -> None:
         while (size := self._append(line)) is None:
             pass  # the file was replaced meanwhile: write the line again, to the new one
         if size > self._max_bytes:
@@ -76,15 +112,15 @@ class ChangesFile:
             os.close(fd)
         return written[2] if named is not None and named[:2] == written[:2] else None
 
-    def read(self) -> set[int] | None:
-        """The collects changed since the last read; None when that cannot be known
-        (the file was replaced, cut or garbled): anything may have changed.
+    def read(self) -> Changes | None:
+        """The changes since the last read; None when they cannot be known (the file was
+        replaced, cut or garbled): anything may have changed.
 
         Raises OSError when the file cannot be read.
         """
         now = _stamp_of(self._path)
         if now is not None and now == self._seen:
-            return set()  # the common case: one stat(), nothing new
+            return Changes()  # the common case: one stat(), nothing new
         if now is None or self._seen is None or now[:2] != self._seen[:2] or now[2] < self._seen[2]:
             self._reopen()
             return None
@@ -93,10 +129,7 @@ class ChangesFile:
         complete = data[: data.rfind(b"\n") + 1]  # a line being written is read next time
         self._seen = (*now[:2], self._offset + len(data))
         self._offset += len(complete)
-        lines = complete.splitlines()
-        if not all(line.isdigit() for line in lines):
-            return None
-        return {int(line) for line in lines}
+        return _parsed(complete.splitlines())
 
     def _reopen(self) -> None:
         """Go on from the end of the file as it is now (what came before is unknown)."""

@@ -10,9 +10,11 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from datetime import datetime
 
 from fundraising.adapters.cache.base import new_version
 from fundraising.adapters.cache.changes import ChangesFile
+from fundraising.application.errors import Unavailable
 from fundraising.application.ports.cache import (
     BYPASS,
     LISTS,
@@ -42,6 +44,7 @@ class MemoryCache:
         self._entries: OrderedDict[tuple[str, str, str], tuple[float, CachedResponse]] = (
             OrderedDict()
         )
+        self._valid_after: dict[int, float] = {}
         self._lock = threading.Lock()
         self._unreadable = False
 
@@ -54,6 +57,14 @@ class MemoryCache:
             log.warning(
                 "other processes may not see the change of collect %d: %s", collect_id, error
             )
+
+    def tokens_revoked(self, user_id: int, before: datetime) -> None:
+        with self._lock:
+            self._valid_after[user_id] = before.timestamp()
+        try:
+            self._changes.revoke(user_id, before.timestamp())
+        except OSError as error:
+            raise Unavailable("The revocation cannot be told to the other processes.") from error
 
     def _forget(self, collect_id: int) -> None:
         """A scope without a version gets a new one: what was stored under the old is stale."""
@@ -73,21 +84,33 @@ class MemoryCache:
         if changed is None:
             self._versions.clear()
             self._entries.clear()
+            self._valid_after.clear()
         else:
-            for collect_id in changed:
+            for collect_id in changed.collects:
                 self._forget(collect_id)
+            self._valid_after.update(changed.revoked)
         return True
 
-    async def lookup(self, scope: str, key: str) -> Lookup:
+    async def lookup(self, scope: str, key: str, user_id: int) -> Lookup:
         with self._lock:
             if not self._caught_up():
                 return BYPASS
             version = self._versions.setdefault(scope, new_version())
+            valid_after = self._valid_after.get(user_id)
             found = self._entries.get((scope, version, key))
             if found is None or found[0] < time.monotonic():
-                return Lookup(None, version)
+                return Lookup(None, version, valid_after)
             self._entries.move_to_end((scope, version, key))
-            return Lookup(found[1], version)
+            return Lookup(found[1], version, valid_after)
+
+    async def tokens_valid_after(self, user_id: int) -> float | None:
+        with self._lock:
+            return self._valid_after.get(user_id) if self._caught_up() else None
+
+    async def remember_tokens_valid_after(self, user_id: int, valid_after: float) -> None:
+        with self._lock:
+            if self._caught_up():
+                self._valid_after.setdefault(user_id, valid_after)
 
     async def store(
         self, scope: str, version: str, key: str, entry: CachedResponse, *, ttl: float | None = None

@@ -14,12 +14,14 @@ import asyncio
 import logging
 import threading
 import time
+from datetime import datetime
 
 import redis
 from redis.exceptions import NoScriptError, RedisError
 
 from fundraising.adapters.cache.base import new_version
 from fundraising.adapters.cache.pipelined import PipelinedRedis
+from fundraising.application.errors import Unavailable
 from fundraising.application.ports.cache import (
     BYPASS,
     LISTS,
@@ -30,9 +32,12 @@ from fundraising.application.ports.cache import (
 
 log = logging.getLogger(__name__)
 _RECOVERY_INTERVAL = 0.1
+_KNOWN = 24 * 3600  # how long a user's tokens-valid-after is kept (then asked again)
 
-# KEYS[1] epoch, KEYS[2] the scope's version; ARGV[1] entry key prefix, ARGV[2] its suffix,
-# ARGV[3] a new version for a scope that has none. Returns {epoch.version, entry or nil}.
+# KEYS[1] epoch, KEYS[2] the scope's version, KEYS[3] the user's tokens-valid-after;
+# ARGV[1] entry key prefix, ARGV[2] its suffix, ARGV[3] a new version for a scope that has
+# none. Returns {epoch.version, entry, valid after} (GET's false for a missing key keeps the
+# array whole).
 _LOOKUP = """
 local epoch = redis.call('GET', KEYS[1]) or '-'
 local version = redis.call('GET', KEYS[2])
@@ -41,7 +46,7 @@ if not version then
     version = redis.call('GET', KEYS[2])
 end
 local token = epoch .. '.' .. version
-return {token, redis.call('GET', ARGV[1] .. token .. ARGV[2])}
+return {token, redis.call('GET', ARGV[1] .. token .. ARGV[2]), redis.call('GET', KEYS[3])}
 """
 
 
@@ -147,22 +152,57 @@ class RedisCache:
             found = self._async_clients[id(loop)] = (loop, PipelinedRedis(self._async_url))
         return found[1]
 
-    async def lookup(self, scope: str, key: str) -> Lookup:
+    def _valid_after_key(self, user_id: int) -> str:
+        return f"{self._ns}:tva:{user_id}"
+
+    async def lookup(self, scope: str, key: str, user_id: int) -> Lookup:
         if self._breaker.open or self._dirty.is_set():
             return BYPASS
-        keys = (f"{self._ns}:epoch", self._version_key(scope))
+        keys = (f"{self._ns}:epoch", self._version_key(scope), self._valid_after_key(user_id))
         args = (f"{self._ns}:e:{scope}:", f":{key}", new_version())
         client = self._client()
         try:
             async with asyncio.timeout(self._timeout):
                 try:
-                    token, packed = await client.call("EVALSHA", self._lookup.sha, 2, *keys, *args)
+                    reply = await client.call("EVALSHA", self._lookup.sha, 3, *keys, *args)
                 except NoScriptError:  # Redis restarted: its script cache is empty
-                    token, packed = await client.call("EVAL", _LOOKUP, 2, *keys, *args)
-            return Lookup(_unpacked(packed) if packed else None, token.decode())
+                    reply = await client.call("EVAL", _LOOKUP, 3, *keys, *args)
+            token, packed, valid_after = reply
+            entry = _unpacked(packed) if packed else None
+            return Lookup(entry, token.decode(), float(valid_after) if valid_after else None)
         except Exception as error:  # TLS, protocol, a reply of the wrong shape: all a failure
             self._failed(client, error)
             return BYPASS
+
+    def tokens_revoked(self, user_id: int, before: datetime) -> None:
+        try:
+            self._sync.set(self._valid_after_key(user_id), repr(before.timestamp()), ex=_KNOWN)
+        except RedisError as error:
+            self._breaker.failed(error)
+            raise Unavailable("The revocation cannot be recorded; try again shortly.") from error
+
+    async def tokens_valid_after(self, user_id: int) -> float | None:
+        if self._breaker.open or self._dirty.is_set():
+            return None
+        client = self._client()
+        try:
+            async with asyncio.timeout(self._timeout):
+                found = await client.call("GET", self._valid_after_key(user_id))
+        except Exception as error:
+            self._failed(client, error)
+            return None
+        return float(found) if found else None
+
+    async def remember_tokens_valid_after(self, user_id: int, valid_after: float) -> None:
+        if self._breaker.open or self._dirty.is_set():
+            return
+        client = self._client()
+        key = self._valid_after_key(user_id)
+        try:  # NX: a revocation recorded meanwhile is newer than what the database said
+            async with asyncio.timeout(self._timeout):
+                await client.call("SET", key, repr(valid_after), "EX", _KNOWN, "NX")
+        except Exception as error:
+            self._failed(client, error)
 
     async def store(
         self, scope: str, version: str, key: str, entry: CachedResponse, *, ttl: float | None = None

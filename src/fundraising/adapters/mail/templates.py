@@ -20,6 +20,18 @@ def _roubles(amount: Money | None) -> str:
     return f"{grouped},{kopecks}\u00a0₽"
 
 
+def _hours(hours: int | None) -> str:
+    """`1 час`, `3 часа`, `24 часа`, `5 часов`: Russian plurals."""
+    count = hours or 0
+    if count % 10 == 1 and count % 100 != 11:
+        word = "час"
+    elif 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
+        word = "часа"
+    else:
+        word = "часов"
+    return f"{count}\u00a0{word}"
+
+
 def _one_line(text: str) -> str:
     """A header value: line breaks and runs of spaces become single spaces."""
     return " ".join(text.split())
@@ -37,6 +49,10 @@ def _subject_text(n: Notification) -> str:
             return f"Спасибо за пожертвование в сбор «{n.collect_title}»"
         case EmailKind.DONATION_RECEIVED:
             return f"Новое пожертвование в сбор «{n.collect_title}»"
+        case EmailKind.ACCOUNT_ACTIVATION:
+            return "Подтвердите адрес электронной почты"
+        case EmailKind.PASSWORD_RESET:
+            return "Сброс пароля"
 
 
 def _paragraphs(n: Notification) -> list[str]:
@@ -58,14 +74,27 @@ def _paragraphs(n: Notification) -> list[str]:
                 f"Цель сбора: {_roubles(n.goal)}.",
                 "Все пожертвования сбора:",
             ]
+        case EmailKind.ACCOUNT_ACTIVATION:
+            return [
+                f"Подтвердите, что этот адрес ({n.to}) ваш: откройте ссылку ниже.",
+                f"Ссылка действует {_hours(n.valid_hours)}. Если вы не регистрировались "
+                "в «Фандрайзинге» и не меняли адрес, просто удалите это письмо.",
+            ]
+        case EmailKind.PASSWORD_RESET:
+            return [
+                "Кто-то (надеемся, вы) попросил сбросить пароль вашей учётной записи.",
+                f"Задать новый пароль можно по ссылке ниже; она действует {_hours(n.valid_hours)}"
+                " и сработает один раз. Если вы не просили сброса, ничего не делайте: пароль "
+                "останется прежним.",
+            ]
 
 
 def render(notification: Notification, *, sender: str) -> EmailMessage:
     greeting = f"Здравствуйте, {notification.recipient_name}!"
     paragraphs = _paragraphs(notification)
     signature = "— Команда «Фандрайзинга»"
-    text = "\n\n".join([greeting, *paragraphs, notification.collect_url, signature]) + "\n"
-    url = html.escape(notification.collect_url)
+    text = "\n\n".join([greeting, *paragraphs, notification.link, signature]) + "\n"
+    url = html.escape(notification.link)
     body = "".join(f"<p>{html.escape(p)}</p>" for p in [greeting, *paragraphs])
     page = (
         '<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"></head><body>'

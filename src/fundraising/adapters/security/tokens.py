@@ -5,13 +5,19 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
 from fundraising.application.errors import AuthenticationFailed
 from fundraising.application.ports.clock import Clock
-from fundraising.application.ports.security import TokenPair, TokenType
+from fundraising.application.ports.security import (
+    IssuedTokens,
+    RefreshToken,
+    TokenClaims,
+    TokenPair,
+    TokenType,
+)
 from fundraising.domain.ids import is_id
 
 ALGORITHM = "HS256"
@@ -46,47 +52,64 @@ class JwtTokens:
         self._secret = secret
         self._clock = clock
         self._lifetimes = {TokenType.ACCESS: access_lifetime, TokenType.REFRESH: refresh_lifetime}
-        self._verified: OrderedDict[str, tuple[int, TokenType, float]] = OrderedDict()
+        self._verified: OrderedDict[str, tuple[TokenClaims, float]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def issue(self, user_id: int) -> TokenPair:
-        return TokenPair(
-            access=self._sign(user_id, TokenType.ACCESS),
-            refresh=self._sign(user_id, TokenType.REFRESH),
-        )
-
-    def _sign(self, user_id: int, token_type: TokenType) -> str:
+    def issue(self, user_id: int, *, family: str | None = None) -> IssuedTokens:
         now = self._clock.now()
-        claims = {
+        refresh = RefreshToken(
+            jti=uuid.uuid4().hex,
+            user_id=user_id,
+            family=family or uuid.uuid4().hex,
+            issued_at=now,
+            expires_at=now + self._lifetimes[TokenType.REFRESH],
+        )
+        pair = TokenPair(
+            access=self._sign(user_id, TokenType.ACCESS, uuid.uuid4().hex, now),
+            refresh=self._sign(user_id, TokenType.REFRESH, refresh.jti, now, refresh.family),
+        )
+        return IssuedTokens(pair, refresh)
+
+    def _sign(
+        self,
+        user_id: int,
+        token_type: TokenType,
+        jti: str,
+        now: datetime,
+        family: str | None = None,
+    ) -> str:
+        claims: dict[str, object] = {
             "sub": str(user_id),
             "token_type": token_type.value,
-            "jti": uuid.uuid4().hex,
-            "iat": now,
-            "exp": now + self._lifetimes[token_type],
+            "jti": jti,
+            "iat": now.timestamp(),  # to the microsecond: a revocation in the same second counts
+            "exp": (now + self._lifetimes[token_type]).timestamp(),
             "iss": ISSUER,
             "aud": AUDIENCE,
         }
+        if family is not None:
+            claims["fam"] = family
         return _JWT.encode(claims, self._secret, algorithm=ALGORITHM)
 
-    def verify(self, token: str, expected: TokenType | None = None) -> int:
-        user_id, token_type, expires = self._remembered(token) or self._decode(token)
+    def verify(self, token: str, expected: TokenType | None = None) -> TokenClaims:
+        claims, expires = self._remembered(token) or self._decode(token)
         if self._clock.now().timestamp() >= expires:
             raise AuthenticationFailed(INVALID)
-        if expected is not None and token_type is not expected:
+        if expected is not None and claims.token_type is not expected:
             raise AuthenticationFailed(f"An {expected.value} token is required.")
-        return user_id
+        return claims
 
-    def _remembered(self, token: str) -> tuple[int, TokenType, float] | None:
+    def _remembered(self, token: str) -> tuple[TokenClaims, float] | None:
         with self._lock:
             found = self._verified.get(token)
             if found is not None:
                 self._verified.move_to_end(token)
             return found
 
-    def _decode(self, token: str) -> tuple[int, TokenType, float]:
+    def _decode(self, token: str) -> tuple[TokenClaims, float]:
         try:
-            claims = _JWT.decode(
+            decoded = _JWT.decode(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
@@ -94,15 +117,20 @@ class JwtTokens:
                 audience=AUDIENCE,
                 options={"require": _REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
             )
-            user_id = int(claims["sub"])
-            token_type = TokenType(claims["token_type"])
-            expires = float(claims["exp"])
-        except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+            claims = TokenClaims(
+                user_id=int(decoded["sub"]),
+                token_type=TokenType(decoded["token_type"]),
+                issued_at=datetime.fromtimestamp(float(decoded["iat"]), UTC),
+                jti=str(decoded["jti"]),
+                family=str(decoded["fam"]) if "fam" in decoded else None,
+            )
+            expires = float(decoded["exp"])
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError):
             raise AuthenticationFailed(INVALID) from None
-        if not is_id(user_id):
+        if not is_id(claims.user_id):
             raise AuthenticationFailed(INVALID)
         with self._lock:
-            self._verified[token] = (user_id, token_type, expires)
+            self._verified[token] = (claims, expires)
             if len(self._verified) > self._cache_size:
                 self._verified.popitem(last=False)
-        return user_id, token_type, expires
+        return claims, expires

@@ -46,6 +46,7 @@ class SqlBulkLoader:
                 "last_name": person.last_name,
                 "is_active": True,
                 "date_joined": joined,
+                "email_verified": True,
             }
             for person, password_hash in people
         ]

@@ -88,6 +88,7 @@ def _names(table: Any, prefix: str) -> list[ColumnElement[Any]]:
         table.c.first_name.label(f"{prefix}_first_name"),
         table.c.last_name.label(f"{prefix}_last_name"),
         table.c.username.label(f"{prefix}_username"),
+        table.c.deleted_at.label(f"{prefix}_deleted_at"),
     ]
 
 
@@ -103,7 +104,8 @@ def _collect_view(row: RowMapping) -> CollectView:
 
 
 def _feed_entry(row: RowMapping) -> FeedEntry:
-    payer_name = None if row["payer_username"] is None else rows.person_name(row, "payer")
+    gone = row["payer_username"] is None or row["payer_deleted_at"] is not None
+    payer_name = None if gone else rows.person_name(row, "payer")
     return FeedEntry(
         amount=row["amount_kopecks"],
         payment_date=row["payment_date"],
@@ -191,6 +193,7 @@ class SqlCollectQueries:
                 feed.c.payer_first_name,
                 feed.c.payer_last_name,
                 feed.c.payer_username,
+                feed.c.payer_deleted_at,
             )
             .select_from(_with_author.outerjoin(feed, feed.c.collect_id == collects.c.id))
             .where(collects.c.id == collect_id)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from attrs import asdict
 from sqlalchemy import (
     BigInteger,
     Connection,
@@ -26,9 +27,10 @@ from sqlalchemy.exc import IntegrityError
 
 from fundraising.adapters.sql import rows
 from fundraising.adapters.sql.errors import is_duplicate_key, violated_constraint
-from fundraising.adapters.sql.tables import collects, outbox, payments, users
+from fundraising.adapters.sql.tables import collects, outbox, payments, refresh_tokens, users
 from fundraising.adapters.sql.types import Kopecks, UTCDateTime
 from fundraising.adapters.task_codec import decode_task, encode_task
+from fundraising.application.ports.security import RefreshToken
 from fundraising.application.ports.tasks import OutboxMessage, Task
 from fundraising.application.ports.unit_of_work import (
     CollectClosed,
@@ -108,23 +110,43 @@ def collect_row(collect: Collect) -> dict[str, Any]:
     }
 
 
+def _duplicate_user(error: IntegrityError) -> DuplicateUser:
+    if not is_duplicate_key(error):
+        raise error
+    field = "email" if violated_constraint(error).endswith("email") else "username"
+    return DuplicateUser(field)
+
+
 class SqlUsers:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, revoked: Callable[[int, datetime], None]) -> None:
         self._db = connection
+        self._revoked = revoked
 
     def add(self, user: User) -> User:
         try:
             result = self._db.execute(insert(users), rows.user_values(user))
         except IntegrityError as error:
-            if not is_duplicate_key(error):
-                raise
-            field = "email" if violated_constraint(error).endswith("email") else "username"
-            raise DuplicateUser(field) from None
+            raise _duplicate_user(error) from None
         user.id = new_id(result)
         return user
 
-    def get(self, user_id: int) -> User | None:
-        row = self._db.execute(select(users).where(users.c.id == user_id)).mappings().first()
+    def save(self, user: User) -> None:
+        assert user.id is not None
+        statement = update(users).where(users.c.id == user.id).values(rows.user_values(user))
+        try:
+            self._db.execute(statement)
+        except IntegrityError as error:
+            raise _duplicate_user(error) from None
+        if user.revoked_now and user.tokens_valid_after is not None:
+            self._revoked(user.id, user.tokens_valid_after)
+
+    def get(self, user_id: int, *, for_update: bool = False) -> User | None:
+        query = select(users).where(users.c.id == user_id)
+        row = self._db.execute(query.with_for_update() if for_update else query).mappings().first()
+        return rows.user_of(row) if row else None
+
+    def by_email(self, email: str) -> User | None:
+        row = self._db.execute(select(users).where(users.c.email == email)).mappings().first()
         return rows.user_of(row) if row else None
 
     def by_login(self, username: str) -> User | None:
@@ -178,6 +200,18 @@ class SqlCollects:
         query = select(exists().where(payments.c.collect_id == collect_id))
         return bool(self._db.execute(query).scalar())
 
+    def close_open_of(self, author_id: int, *, now: datetime) -> None:
+        c = collects.c
+        mine = and_(c.author_id == author_id, c.is_active.is_(True))
+        closing = list(self._db.scalars(select(c.id).where(mine)))
+        if closing:
+            closed = (
+                update(collects).where(c.id.in_(closing)).values(is_active=False, updated_at=now)
+            )
+            self._db.execute(closed)
+        for collect_id in closing:
+            self._changed(collect_id)
+
     def recount(self, collect_ids: Sequence[int]) -> None:
         self._db.execute(recount(collect_ids))
         for collect_id in collect_ids:
@@ -228,6 +262,42 @@ class SqlPayments:
         query = select(payments).where(payments.c.transaction_id == transaction_id)
         row = self._db.execute(query).mappings().first()
         return rows.payment_of(row) if row else None
+
+
+class SqlRefreshTokens:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def add(self, issued: RefreshToken) -> None:
+        self._db.execute(insert(refresh_tokens), asdict(issued))
+
+    def use(self, jti: str, *, now: datetime) -> bool:
+        r = refresh_tokens.c
+        used = self._db.execute(
+            update(refresh_tokens)
+            .where(r.jti == jti, r.used_at.is_(None), r.revoked_at.is_(None), r.expires_at > now)
+            .values(used_at=now)
+        )
+        return used.rowcount == 1
+
+    def is_live(self, jti: str, *, now: datetime) -> bool:
+        r = refresh_tokens.c
+        query = select(r.jti).where(
+            r.jti == jti, r.used_at.is_(None), r.revoked_at.is_(None), r.expires_at > now
+        )
+        return self._db.execute(query).first() is not None
+
+    def revoke_family(self, family: str, *, now: datetime) -> None:
+        r = refresh_tokens.c
+        self._db.execute(
+            update(refresh_tokens)
+            .where(r.family == family, r.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    def purge(self, *, expired_before: datetime) -> int:
+        expired = refresh_tokens.c.expires_at < expired_before
+        return int(self._db.execute(delete(refresh_tokens).where(expired)).rowcount)
 
 
 class SqlOutbox:

@@ -8,7 +8,7 @@ from sqlalchemy import RowMapping
 
 from fundraising.domain.collect import Collect, Cover, CoverStatus, Occasion
 from fundraising.domain.payment import Payment, PaymentStatus
-from fundraising.domain.user import User, display_name, username_key
+from fundraising.domain.user import DELETED_USER, User, display_name, username_key
 
 
 def user_of(row: RowMapping) -> User:
@@ -21,6 +21,9 @@ def user_of(row: RowMapping) -> User:
         last_name=row["last_name"],
         is_active=bool(row["is_active"]),
         date_joined=row["date_joined"],
+        email_verified=bool(row["email_verified"]),
+        tokens_valid_after=row["tokens_valid_after"],
+        deleted_at=row["deleted_at"],
     )
 
 
@@ -34,6 +37,9 @@ def user_values(user: User) -> dict[str, Any]:
         "last_name": user.last_name,
         "is_active": user.is_active,
         "date_joined": user.date_joined,
+        "email_verified": user.email_verified,
+        "tokens_valid_after": user.tokens_valid_after,
+        "deleted_at": user.deleted_at,
     }
 
 
@@ -109,6 +115,8 @@ def payment_values(payment: Payment) -> dict[str, Any]:
 
 def person_name(row: RowMapping, prefix: str) -> str:
     """The display name of a user whose columns were selected as `<prefix>_first_name`, …"""
+    if row[f"{prefix}_deleted_at"] is not None:
+        return DELETED_USER
     return display_name(
         row[f"{prefix}_first_name"], row[f"{prefix}_last_name"], row[f"{prefix}_username"]
     )

@@ -65,6 +65,9 @@ users = Table(
     Column("last_name", String(NAME_MAX), nullable=False, default=""),
     Column("is_active", Boolean, nullable=False, default=True),
     Column("date_joined", UTCDateTime, nullable=False),
+    Column("email_verified", Boolean, nullable=False, default=False),
+    Column("tokens_valid_after", UTCDateTime, nullable=True, comment="earlier tokens: revoked"),
+    Column("deleted_at", UTCDateTime, nullable=True),
     UniqueConstraint("username"),
     UniqueConstraint("username_key"),
     UniqueConstraint("email"),
@@ -125,6 +128,21 @@ payments = Table(
     Index(None, "collect_id", "status", "payment_date", "id"),
     Index(None, "collect_id", "payer_id", "status"),
     Index(None, "payer_id", "payment_date", "id"),
+    **_MYSQL,
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("jti", String(32), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("family", String(32), nullable=False, comment="the chain of rotations of one login"),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True, comment="rotated: a second use revokes"),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index(None, "family"),
+    Index(None, "expires_at"),
     **_MYSQL,
 )
 

@@ -14,6 +14,7 @@ from fundraising.adapters.sql.repositories import (
     SqlCollects,
     SqlOutbox,
     SqlPayments,
+    SqlRefreshTokens,
     SqlUsers,
 )
 from fundraising.application.ports.cache import Cache
@@ -25,6 +26,7 @@ class SqlUnitOfWork(AfterCommit):
     users: SqlUsers
     collects: SqlCollects
     payments: SqlPayments
+    refresh_tokens: SqlRefreshTokens
     outbox: SqlOutbox
 
     def __init__(self, engine: Engine, task_queue: TaskQueue, cache: Cache) -> None:
@@ -37,9 +39,10 @@ class SqlUnitOfWork(AfterCommit):
             connection = self._engine.connect()
             connection.begin()
         self._connection = connection
-        self.users = SqlUsers(connection)
+        self.users = SqlUsers(connection, self.mark_revoked)
         self.collects = SqlCollects(connection, self.mark_changed)
         self.payments = SqlPayments(connection, self.mark_changed)
+        self.refresh_tokens = SqlRefreshTokens(connection)
         self.outbox = SqlOutbox(connection)
         return self
 
@@ -56,6 +59,7 @@ class SqlUnitOfWork(AfterCommit):
 
     def commit(self) -> None:
         assert self._connection is not None, "commit() outside of the with block"
+        self._before_commit()
         with translated_errors():
             self._connection.commit()
         self._release()  # the effects may need a connection of their own

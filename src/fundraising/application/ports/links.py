@@ -1,4 +1,5 @@
-"""Links to the service that e-mails carry: built from the configured public address."""
+"""Links that e-mails carry: to a collect, and to the pages of the front end that take an
+e-mailed token (FUNDRAISING_FRONTEND_URL)."""
 
 from __future__ import annotations
 
@@ -9,3 +10,7 @@ class Links(Protocol):
     def collect(self, collect_id: int) -> str:
         """Where a collect is seen."""
         ...
+
+    def activation(self, uid: str, token: str) -> str: ...
+
+    def password_reset(self, uid: str, token: str) -> str: ...

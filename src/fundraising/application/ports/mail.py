@@ -17,11 +17,12 @@ class Notification:
     kind: EmailKind
     to: str
     recipient_name: str
-    collect_title: str
-    collect_url: str
+    link: str  # where the e-mail leads: the collect, or the account page the token opens
+    collect_title: str = ""
     amount: Money | None = None
     goal: Money | None = None
     donor_name: str | None = None
+    valid_hours: int | None = None  # how long the link of an account e-mail works
 
 
 class Mailer(Protocol):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from attrs import frozen
+
+from fundraising.domain.user import AccountToken, User
 
 
 class TokenType(enum.StrEnum):
@@ -20,6 +23,35 @@ class TokenPair:
     refresh: str
 
 
+@frozen
+class RefreshToken:
+    """The service's record of a refresh token it issued: a rotation may use it once; the
+    rotations of one login form a family, revoked together."""
+
+    jti: str
+    user_id: int
+    family: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+@frozen
+class IssuedTokens:
+    pair: TokenPair
+    refresh: RefreshToken
+
+
+@frozen
+class TokenClaims:
+    """What a valid token says. `family` is the login it belongs to (refresh tokens)."""
+
+    user_id: int
+    token_type: TokenType
+    issued_at: datetime
+    jti: str
+    family: str | None = None
+
+
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
 
@@ -31,10 +63,27 @@ class PasswordHasher(Protocol):
 
 
 class TokenService(Protocol):
-    def issue(self, user_id: int) -> TokenPair: ...
+    def issue(self, user_id: int, *, family: str | None = None) -> IssuedTokens:
+        """An access and a refresh token; the refresh token continues `family`, or starts one."""
+        ...
 
-    def verify(self, token: str, expected: TokenType | None = None) -> int:
-        """The user id of a valid token (of the expected type); raise `AuthenticationFailed`."""
+    def verify(self, token: str, expected: TokenType | None = None) -> TokenClaims:
+        """The claims of a valid, unexpired token (of the expected type), checked by signature
+        alone; else raise `AuthenticationFailed`."""
+        ...
+
+
+class AccountTokens(Protocol):
+    """Tokens e-mailed to an account's owner (activation, password reset): they prove who
+    asked, hold no state, and are bound to the account as it is (`User.token_binding`)."""
+
+    def make(self, user: User, purpose: AccountToken, *, now: datetime) -> str: ...
+
+    def check(
+        self, user: User, purpose: AccountToken, token: str, *, now: datetime, max_age: timedelta
+    ) -> bool:
+        """Whether `token` was made for this account as it is now, and is at most `max_age`
+        old (compared in constant time)."""
         ...
 
 

@@ -12,11 +12,19 @@ class EmailKind(enum.StrEnum):
     COLLECT_CREATED = "collect_created"
     DONATION_THANKS = "donation_thanks"
     DONATION_RECEIVED = "donation_received"
+    ACCOUNT_ACTIVATION = "account_activation"
+    PASSWORD_RESET = "password_reset"
+
+    @property
+    def about_the_account(self) -> bool:
+        """Account e-mails go to any address; notifications only to verified ones."""
+        return self in (EmailKind.ACCOUNT_ACTIVATION, EmailKind.PASSWORD_RESET)
 
 
 @frozen
 class SendEmail:
-    """Send one e-mail; `subject_id` is the collect (created) or the payment (donations)."""
+    """Send one e-mail; `subject_id` is the collect (created), the payment (donations) or the
+    user (account e-mails)."""
 
     kind: EmailKind
     subject_id: int

@@ -7,6 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from fundraising.application.ports.security import RefreshToken
 from fundraising.application.ports.tasks import OutboxMessage, Task
 from fundraising.domain.collect import Collect
 from fundraising.domain.payment import Payment
@@ -35,7 +36,14 @@ class UserRepository(Protocol):
         """Insert and assign the id; raise `DuplicateUser` on a taken username or e-mail."""
         ...
 
-    def get(self, user_id: int) -> User | None: ...
+    def save(self, user: User) -> None:
+        """Write every field (`DuplicateUser` on a taken e-mail). A user whose tokens were
+        revoked is marked for its unit of work (see `mark_revoked`)."""
+        ...
+
+    def get(self, user_id: int, *, for_update: bool = False) -> User | None: ...
+
+    def by_email(self, email: str) -> User | None: ...
 
     def by_login(self, username: str) -> User | None:
         """The account a login names: the exact username, else the one it is the same as
@@ -65,6 +73,10 @@ class CollectRepository(Protocol):
 
     def has_payments(self, collect_id: int) -> bool: ...
 
+    def close_open_of(self, author_id: int, *, now: datetime) -> None:
+        """Close every open collect of this author (it leaves the service)."""
+        ...
+
     def recount(self, collect_ids: Sequence[int]) -> None:
         """Set the counters of these collects to what their completed payments say."""
         ...
@@ -84,6 +96,20 @@ class PaymentRepository(Protocol):
     def get(self, payment_id: int) -> Payment | None: ...
 
     def by_transaction_id(self, transaction_id: str) -> Payment | None: ...
+
+
+class RefreshTokens(Protocol):
+    def add(self, issued: RefreshToken) -> None: ...
+
+    def use(self, jti: str, *, now: datetime) -> bool:
+        """Mark the token rotated; False when it was unknown, expired, used or revoked."""
+        ...
+
+    def is_live(self, jti: str, *, now: datetime) -> bool: ...
+
+    def revoke_family(self, family: str, *, now: datetime) -> None: ...
+
+    def purge(self, *, expired_before: datetime) -> int: ...
 
 
 class Outbox(Protocol):
@@ -129,6 +155,7 @@ class UnitOfWork(Protocol):
     users: UserRepository
     collects: CollectRepository
     payments: PaymentRepository
+    refresh_tokens: RefreshTokens
     outbox: Outbox
 
     def __enter__(self) -> Self: ...
@@ -152,6 +179,12 @@ class UnitOfWork(Protocol):
 
     def after_commit(self, effect: Callable[[], None]) -> None:
         """Run `effect` once this transaction has committed; never if it rolls back."""
+        ...
+
+    def mark_revoked(self, user_id: int, before: datetime) -> None:
+        """The user's tokens issued before `before` are refused from this commit on: the cache
+        learns it *before* the commit (so no hit accepts them even for a moment), and the
+        commit fails if it cannot."""
         ...
 
     def mark_changed(self, collect_id: int) -> None:

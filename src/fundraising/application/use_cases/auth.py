@@ -1,4 +1,5 @@
-"""Accounts and tokens: register, log in, refresh, verify, who am I."""
+"""Registration and tokens: register, log in, refresh (rotating), log out, verify, and who the
+bearer of a token is."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from fundraising.application.ports.identity import IdentityRules
 from fundraising.application.ports.security import (
     PasswordHasher,
     RateLimiter,
+    TokenClaims,
     TokenPair,
     TokenService,
     TokenType,
 )
+from fundraising.application.ports.tasks import EmailKind, SendEmail
 from fundraising.application.ports.unit_of_work import DuplicateUser, UnitOfWork, UnitOfWorkFactory
 from fundraising.application.throttles import Limit, address_key, reserve
 from fundraising.application.unit_of_work import retrying_transaction
@@ -23,6 +26,7 @@ from fundraising.domain.passwords import check_password
 from fundraising.domain.user import User, parse_name, parse_username, username_key
 
 BAD_CREDENTIALS = "No active account found with the given credentials."
+REVOKED = "This token was revoked, or its account is inactive or gone."
 
 
 def active_user(uow: UnitOfWork, user_id: int) -> User:
@@ -90,6 +94,7 @@ class RegisterUser:
             taken = uow.users.taken(username, email)
         if taken:
             raise Conflict(f"A user with that {taken} already exists.")
+        now = self.clock.now()
         user = User(
             id=None,
             username=username,
@@ -98,7 +103,8 @@ class RegisterUser:
             first_name=first_name or "",
             last_name=last_name or "",
             is_active=True,
-            date_joined=self.clock.now(),
+            date_joined=now,
+            email_verified=registration.client_address is None,  # an administrator vouches
         )
 
         def register(uow: UnitOfWork) -> UserView:
@@ -106,6 +112,9 @@ class RegisterUser:
                 added = uow.users.add(user)
             except DuplicateUser as duplicate:  # registered meanwhile
                 raise Conflict(f"A user with that {duplicate.field} already exists.") from None
+            assert added.id is not None
+            if not added.email_verified:
+                uow.enqueue(SendEmail(EmailKind.ACCOUNT_ACTIVATION, added.id), now=now)
             uow.commit()
             return UserView.of(added)
 
@@ -173,42 +182,121 @@ class LogIn:
         elif self.hasher.verify(user.password_hash, credentials.password) and user.is_active:
             assert user.id is not None
             self.limiter.release(keys)
-            return self.tokens.issue(user.id)
+            return self._issued(user.id)
         raise AuthenticationFailed(BAD_CREDENTIALS)
+
+    def _issued(self, user_id: int) -> TokenPair:
+        issued = self.tokens.issue(user_id)
+
+        def record(uow: UnitOfWork) -> None:
+            uow.refresh_tokens.purge(expired_before=issued.refresh.issued_at)
+            uow.refresh_tokens.add(issued.refresh)
+            uow.commit()
+
+        retrying_transaction(self.uow_factory, record)
+        return issued.pair
+
+
+def _live_user(uow: UnitOfWork, claims: TokenClaims) -> User:
+    """The account of a token that it still accepts (not revoked since, active, not gone)."""
+    user = uow.users.get(claims.user_id)
+    if user is None or not user.accepts_token(claims.issued_at):
+        raise AuthenticationFailed(REVOKED)
+    return user
 
 
 @frozen
 class RefreshAccess:
+    """A new pair for a refresh token, which is used up: the one it gave continues its chain.
+    A refresh token used a second time was stolen or replayed: its whole chain is revoked."""
+
     uow_factory: UnitOfWorkFactory
     tokens: TokenService
+    clock: Clock
 
-    def __call__(self, refresh_token: str | None) -> str:
+    def __call__(self, refresh_token: str | None) -> TokenPair:
         _require(refresh=refresh_token)
-        user_id = self.tokens.verify(refresh_token or "", TokenType.REFRESH)
-        with self.uow_factory() as uow:
-            user = uow.users.get(user_id)
-        if user is None or not user.is_active:
-            raise AuthenticationFailed(BAD_CREDENTIALS)
-        return self.tokens.issue(user_id).access
+        claims = self.tokens.verify(refresh_token or "", TokenType.REFRESH)
+        assert claims.family is not None
+
+        def rotate(uow: UnitOfWork) -> TokenPair | None:
+            now = self.clock.now()
+            _live_user(uow, claims)
+            if not uow.refresh_tokens.use(claims.jti, now=now):
+                uow.refresh_tokens.revoke_family(claims.family or "", now=now)
+                uow.commit()
+                return None
+            issued = self.tokens.issue(claims.user_id, family=claims.family)
+            uow.refresh_tokens.add(issued.refresh)
+            uow.commit()
+            return issued.pair
+
+        pair = retrying_transaction(self.uow_factory, rotate)
+        if pair is None:
+            raise AuthenticationFailed(REVOKED)
+        return pair
+
+
+@frozen
+class LogOut:
+    """The refresh token's chain stops working (its access tokens expire on their own)."""
+
+    uow_factory: UnitOfWorkFactory
+    tokens: TokenService
+    clock: Clock
+
+    def __call__(self, refresh_token: str | None) -> None:
+        _require(refresh=refresh_token)
+        claims = self.tokens.verify(refresh_token or "", TokenType.REFRESH)
+
+        def revoke(uow: UnitOfWork) -> None:
+            uow.refresh_tokens.revoke_family(claims.family or "", now=self.clock.now())
+            uow.commit()
+
+        retrying_transaction(self.uow_factory, revoke)
 
 
 @frozen
 class VerifyToken:
+    """Whether a token the service issued still works: signed, unexpired, not revoked; a
+    refresh token also not used up."""
+
+    uow_factory: UnitOfWorkFactory
     tokens: TokenService
+    clock: Clock
 
     def __call__(self, token: str | None) -> None:
         _require(token=token)
-        self.tokens.verify(token or "")
+        claims = self.tokens.verify(token or "")
+        with self.uow_factory() as uow:
+            _live_user(uow, claims)
+            refreshed = claims.token_type is TokenType.REFRESH
+            if refreshed and not uow.refresh_tokens.is_live(claims.jti, now=self.clock.now()):
+                raise AuthenticationFailed(REVOKED)
 
 
 @frozen
 class Authenticate:
-    """The user id behind an access token."""
+    """What an access token says, by its signature alone (the revocation check is
+    `CheckAccount`'s, or the cache's)."""
 
     tokens: TokenService
 
-    def __call__(self, access_token: str) -> int:
+    def __call__(self, access_token: str) -> TokenClaims:
         return self.tokens.verify(access_token, TokenType.ACCESS)
+
+
+@frozen
+class CheckAccount:
+    """Whether the account still accepts a token; when its tokens are valid from (seconds
+    since the epoch, 0 for always), for the cache to remember."""
+
+    uow_factory: UnitOfWorkFactory
+
+    def __call__(self, claims: TokenClaims) -> float:
+        with self.uow_factory() as uow:
+            user = _live_user(uow, claims)
+        return user.tokens_valid_after.timestamp() if user.tokens_valid_after else 0.0
 
 
 @frozen

@@ -41,6 +41,28 @@ def create_user(
     typer.echo(f"created user {user.username} (id {user.id})")
 
 
+Username = Annotated[str, typer.Argument(help="The user's username.")]
+
+
+def _set_active(username: str, *, active: bool) -> None:
+    container = bootstrap.container()
+    try:
+        container.set_user_active()(username, active=active)
+    finally:
+        container.shutdown_resources()
+    typer.echo(f"user {username} {'activated' if active else 'deactivated'}")
+
+
+def deactivate_user(username: Username) -> None:
+    """Deactivate an account: it cannot log in, and every token it holds stops working now."""
+    _set_active(username, active=False)
+
+
+def activate_user(username: Username) -> None:
+    """Let a deactivated account log in again (its revoked tokens stay revoked)."""
+    _set_active(username, active=True)
+
+
 def _moderate(moderation: Moderation, done: str) -> None:
     container = bootstrap.container()
     try:
@@ -121,6 +143,8 @@ def check() -> None:
 
 COMMANDS: list[Callable[..., None]] = [
     create_user,
+    deactivate_user,
+    activate_user,
     deactivate_collect,
     block_collect,
     unblock_collect,

@@ -29,6 +29,7 @@ from fundraising.application.ports.cache import (
     ResponseCache,
     collect_scope,
 )
+from fundraising.application.ports.security import TokenClaims
 from fundraising.domain.ids import is_id
 from fundraising.entrypoints.http.headers import common_headers
 from fundraising.entrypoints.http.pages import COLLECT_LIST_QUERY, PAGING
@@ -98,7 +99,7 @@ class CachedReads:
         app: ASGIApp,
         *,
         cache: ResponseCache,
-        authenticate: Callable[[str], int],
+        authenticate: Callable[[str], TokenClaims],
         public_url: str | None,
     ) -> None:
         self._app = app
@@ -113,18 +114,18 @@ class CachedReads:
             await self._app(scope, receive, send)
             return
         try:
-            user_id = self._authenticate(_bearer(scope))
+            claims = self._authenticate(_bearer(scope))
         except AuthenticationFailed:
             await self._app(scope, receive, send)  # the handler answers the 401
             return
-        found = cache_key(scope, user_id, self._public_url)
+        found = cache_key(scope, claims.user_id, self._public_url)
         if found is None:
             await self._app(scope, receive, send)
             return
-        lookup = await _lookup(self._cache, found)
-        if lookup.entry is None:
-            scope.setdefault("state", {})[_LOOKUP] = (found, lookup)
-            await self._app(scope, receive, send)
+        lookup = await _lookup(self._cache, found, claims.user_id)
+        scope.setdefault("state", {})[_LOOKUP] = (found, lookup)
+        if lookup.entry is None or not _accepts(lookup, claims):
+            await self._app(scope, receive, send)  # it checks the token against the database
             return
         status, headers = _answer(_header(scope, b"if-none-match"), lookup.entry, "HIT")
         body = b"" if status == 304 else lookup.entry.body
@@ -144,6 +145,18 @@ class CachedReads:
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
+def _accepts(lookup: Lookup, claims: TokenClaims) -> bool:
+    """Whether the cache knows the token is not revoked (unknown: the app asks the database)."""
+    valid_after = lookup.tokens_valid_after
+    return valid_after is not None and claims.issued_at.timestamp() >= valid_after
+
+
+def looked_up_valid_after(scope: Scope) -> float | None:
+    """The caller's tokens-valid-after that `CachedReads` found for this request, if any."""
+    found = scope.get("state", {}).get(_LOOKUP)
+    return None if found is None else found[1].tokens_valid_after
+
+
 async def cached_json(
     request: Request[Any, Any, Any],
     cache: ResponseCache | None,
@@ -158,8 +171,8 @@ async def cached_json(
         found = cache_key(request.scope, user_id, request.app.state.public_url)
         if found is None:  # a path the router took but no cache key names (e.g. /collects/+1/)
             return _respond(request, (await _rendered(render))[0], "BYPASS")
-        lookup = await _lookup(cache, found)
-        if lookup.entry is not None:
+        lookup = await _lookup(cache, found, user_id)
+        if lookup.entry is not None:  # the caller's token was checked by the dependency
             return _respond(request, lookup.entry, "HIT")
     entry, fresh_for = await _rendered(render)
     if lookup.version is None:
@@ -185,12 +198,30 @@ async def _kept(
     return "MISS"
 
 
-async def _lookup(cache: ResponseCache, found: tuple[str, str]) -> Lookup:
+async def _lookup(cache: ResponseCache, found: tuple[str, str], user_id: int) -> Lookup:
     try:
-        return await cache.lookup(*found)
+        return await cache.lookup(*found, user_id)
     except Exception as error:
         log.warning("response cache failed to look up, answering without it", exc_info=error)
         return BYPASS
+
+
+async def known_valid_after(cache: ResponseCache, user_id: int) -> float | None:
+    """The user's revocation stamp as the cache knows it; None when it does not (or fails)."""
+    try:
+        return await cache.tokens_valid_after(user_id)
+    except Exception as error:
+        log.warning(
+            "response cache failed to tell a revocation, asking the database", exc_info=error
+        )
+        return None
+
+
+async def remember_valid_after(cache: ResponseCache, user_id: int, valid_after: float) -> None:
+    try:
+        await cache.remember_tokens_valid_after(user_id, valid_after)
+    except Exception as error:
+        log.warning("response cache failed to remember a revocation stamp", exc_info=error)
 
 
 async def _rendered(render: Callable[[], Rendered]) -> tuple[CachedResponse, float | None]:

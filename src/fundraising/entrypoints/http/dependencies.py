@@ -11,9 +11,16 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
 
 from fundraising.application.errors import AuthenticationFailed, NotFound
-from fundraising.application.use_cases.auth import Authenticate
+from fundraising.application.ports.cache import ResponseCache
+from fundraising.application.use_cases.auth import REVOKED, Authenticate, CheckAccount
 from fundraising.container import Container
 from fundraising.domain.ids import is_id
+from fundraising.entrypoints.http.caching import (
+    known_valid_after,
+    looked_up_valid_after,
+    remember_valid_after,
+)
+from fundraising.entrypoints.http.threads import in_thread
 
 T = TypeVar("T")
 Injected: TypeAlias = NamedDependency[SkipValidation[T]]
@@ -39,7 +46,16 @@ def app_dependencies(container: Container, *, cache_enabled: bool) -> dict[str, 
         "refresh_access",
         "verify_token",
         "authenticate",
+        "check_account",
         "current_user",
+        "log_out",
+        "activate_account",
+        "resend_activation",
+        "reset_password",
+        "confirm_password_reset",
+        "set_password",
+        "update_profile",
+        "delete_account",
         "create_collect",
         "update_collect",
         "delete_collect",
@@ -57,15 +73,32 @@ def app_dependencies(container: Container, *, cache_enabled: bool) -> dict[str, 
     return {**provided, "response_cache": _provided(cache)}
 
 
-def current_user_id(request: Request[Any, Any, Any], authenticate: Injected[Authenticate]) -> int:
-    """The user id of the request's bearer access token, or 401."""
+async def current_user_id(
+    request: Request[Any, Any, Any],
+    authenticate: Injected[Authenticate],
+    check_account: Injected[CheckAccount],
+    response_cache: Injected[ResponseCache | None],
+) -> int:
+    """The user id of the request's bearer access token, or 401 — also for a token revoked
+    since it was issued: the cache knows when the user's tokens were last revoked, or else
+    the database does (and the cache learns it)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("Authentication credentials were not provided.")
-    return authenticate(token.strip())
+    claims = authenticate(token.strip())
+    valid_after = looked_up_valid_after(request.scope)
+    if valid_after is None and response_cache is not None:
+        valid_after = await known_valid_after(response_cache, claims.user_id)
+    if valid_after is None:
+        valid_after = await in_thread(check_account, claims)
+        if response_cache is not None:
+            await remember_valid_after(response_cache, claims.user_id, valid_after)
+    elif claims.issued_at.timestamp() < valid_after:
+        raise AuthenticationFailed(REVOKED)
+    return claims.user_id
 
 
-AUTHENTICATED = {"user_id": Provide(current_user_id, sync_to_thread=False)}
+AUTHENTICATED = {"user_id": Provide(current_user_id)}
 
 
 def existing_id(value: int, what: str) -> int:
@@ -79,14 +112,3 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     """The TCP peer, or the client a trusted proxy names (uvicorn applies
     FUNDRAISING_TRUSTED_PROXIES before the app sees the request)."""
     return request.client.host if request.client else "unknown"
-
-
-def base_url(request: Request[Any, Any, Any]) -> str:
-    """Where absolute links point: FUNDRAISING_PUBLIC_URL when set (always in production), else
-    the scheme and Host of the request (development), never with a trailing slash."""
-    public_url: str | None = request.app.state.public_url
-    return public_url or str(request.base_url).rstrip("/")
-
-
-def media_url(request: Request[Any, Any, Any]) -> str:
-    return f"{base_url(request)}/media/"

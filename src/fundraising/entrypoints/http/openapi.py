@@ -37,7 +37,7 @@ ASSETS = f"{DOCS}/static"
 
 _DESCRIPTIONS = {
     400: "Invalid input; `errors` names every offending field.",
-    401: "Missing, malformed, expired or wrong-type token.",
+    401: "Missing, malformed, expired, revoked or wrong-type token.",
     403: "Only the author may do this.",
     404: "No such object (or not visible to the caller).",
     405: "Method not allowed.",

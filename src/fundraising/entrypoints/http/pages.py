@@ -13,7 +13,7 @@ from fundraising.application.errors import ValidationFailed
 from fundraising.application.pagination import PageRequest
 from fundraising.application.views import Page
 from fundraising.entrypoints.http import schemas
-from fundraising.entrypoints.http.dependencies import base_url
+from fundraising.entrypoints.http.urls import base_url
 
 V = TypeVar("V")
 S = TypeVar("S")

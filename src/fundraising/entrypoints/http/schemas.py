@@ -68,6 +68,42 @@ class VerifyRequest(Struct):
     token: str
 
 
+Email = Annotated[str, Meta(max_length=EMAIL_MAX, examples=["ivan@example.com"])]
+Password = Annotated[str, Meta(examples=["correct horse battery"])]
+AccountTokenField = Annotated[str, Meta(max_length=200, description="From the e-mailed link.")]
+Uid = Annotated[str, Meta(max_length=40, description="From the e-mailed link.")]
+
+
+class ActivationRequest(Struct):
+    uid: Uid
+    token: AccountTokenField
+
+
+class EmailRequest(Struct):
+    email: Email
+
+
+class PasswordChangeRequest(Struct):
+    current_password: Password
+    new_password: Password
+
+
+class PasswordResetConfirmRequest(Struct):
+    uid: Uid
+    token: AccountTokenField
+    new_password: Password
+
+
+class ProfileChangeRequest(Struct, kw_only=True):
+    first_name: Annotated[str, Meta(max_length=NAME_MAX)] | UnsetType = UNSET
+    last_name: Annotated[str, Meta(max_length=NAME_MAX)] | UnsetType = UNSET
+    email: Email | UnsetType = UNSET
+
+
+class AccountDeletionRequest(Struct):
+    current_password: Password
+
+
 class CollectCreate(Struct, kw_only=True):
     title: Title
     occasion: Occasion = Occasion.OTHER
@@ -108,6 +144,12 @@ class PaymentCreate(Struct, kw_only=True):
 
 REQUEST_SCHEMAS: tuple[type[Struct], ...] = (
     UserRegistration,
+    ActivationRequest,
+    EmailRequest,
+    PasswordChangeRequest,
+    PasswordResetConfirmRequest,
+    ProfileChangeRequest,
+    AccountDeletionRequest,
     Credentials,
     RefreshRequest,
     VerifyRequest,
@@ -129,15 +171,12 @@ class User(Struct):
     email: str
     first_name: str
     last_name: str
+    email_verified: bool
 
 
 class TokenPair(Struct):
     access: str
     refresh: str
-
-
-class AccessToken(Struct):
-    access: str
 
 
 class Empty(Struct):
@@ -217,7 +256,9 @@ def money(value: Money | None) -> str | None:
 
 
 def user(view: UserView) -> User:
-    return User(view.id, view.username, view.email, view.first_name, view.last_name)
+    return User(
+        view.id, view.username, view.email, view.first_name, view.last_name, view.email_verified
+    )
 
 
 def _collect_fields(view: CollectView, media_url: str, now: datetime) -> dict[str, Any]:

@@ -47,13 +47,12 @@ from fundraising.entrypoints.http.dependencies import (
     AUTHENTICATED,
     SECURED,
     Injected,
-    base_url,
     existing_id,
-    media_url,
 )
 from fundraising.entrypoints.http.openapi import body, problems
 from fundraising.entrypoints.http.pages import COLLECT_LIST_QUERY, page_of, page_request
 from fundraising.entrypoints.http.threads import in_thread
+from fundraising.entrypoints.http.urls import base_url, media_url
 
 SEARCH_MAX = 255
 CollectId = Annotated[int, Parameter(description="A collect id (a positive 64-bit integer).")]

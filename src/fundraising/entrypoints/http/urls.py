@@ -1,0 +1,18 @@
+"""Where the absolute URLs an answer carries point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+
+def base_url(request: Request[Any, Any, Any]) -> str:
+    """Where absolute links point: FUNDRAISING_PUBLIC_URL when set (always in production), else
+    the scheme and Host of the request (development), never with a trailing slash."""
+    public_url: str | None = request.app.state.public_url
+    return public_url or str(request.base_url).rstrip("/")
+
+
+def media_url(request: Request[Any, Any, Any]) -> str:
+    return f"{base_url(request)}/media/"
