@@ -1,24 +1,30 @@
-"""Schema migrations (Alembic) driven from code: upgrade, downgrade, current, revision."""
+"""Schema migrations (Alembic) driven from code: upgrade, downgrade, current, revision.
+
+Alembic is imported where it is used: it takes most of a second to import, and most commands
+of the CLI (and each spawned server worker) never need it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from attrs import frozen
 from sqlalchemy import Column, DateTime, Engine, String
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from fundraising.adapters.sql.engine import build_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config(database_url: str) -> Config:
+    from alembic.config import Config  # noqa: PLC0415 (see the module's docstring)
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
@@ -26,24 +32,34 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    from alembic import command  # noqa: PLC0415
+
     command.upgrade(alembic_config(database_url), revision)
 
 
 def downgrade(database_url: str, revision: str) -> None:
+    from alembic import command  # noqa: PLC0415
+
     command.downgrade(alembic_config(database_url), revision)
 
 
 def revision(database_url: str, message: str, *, autogenerate: bool = True) -> None:
+    from alembic import command  # noqa: PLC0415
+
     command.revision(alembic_config(database_url), message=message, autogenerate=autogenerate)
 
 
 def current(engine: Engine) -> str | None:
     """The revision the database is at; None for an empty database."""
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head() -> str | None:
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 

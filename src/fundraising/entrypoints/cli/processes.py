@@ -15,6 +15,8 @@ import uvicorn
 from fundraising.container import background_worker
 from fundraising.entrypoints.cli import bootstrap
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -53,6 +55,10 @@ def serve(
         forwarded_allow_ips=current.proxies,
         server_header=False,
         timeout_graceful_shutdown=10,
+        # A spawned worker answers the supervisor's pings only once it has imported the app:
+        # on a loaded host that takes longer than uvicorn's 5 s, and workers would be killed
+        # and restarted forever.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
