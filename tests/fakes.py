@@ -48,7 +48,7 @@ from fundraising.application.views import (
 from fundraising.domain.collect import Collect
 from fundraising.domain.errors import InvalidValue
 from fundraising.domain.money import Money
-from fundraising.domain.payment import Payment, PaymentStatus, donor_name
+from fundraising.domain.payment import Payment, PaymentStatus
 from fundraising.domain.user import AccountToken, User, username_key
 
 T = Any
@@ -376,10 +376,12 @@ class FakeCollectQueries:
             reverse=True,
         )
         return [
-            FeedEntry(
-                p.amount,
-                p.payment_date,
-                donor_name(is_anonymous=p.is_anonymous, payer_name=self._name_of(p.payer_id)),
+            FeedEntry.of(
+                amount=p.amount,
+                payment_date=p.payment_date,
+                visibility=p.visibility,
+                comment=p.comment,
+                payer_name=self._name_of(p.payer_id),
             )
             for p in payments
         ]

@@ -181,6 +181,7 @@ def test_payment_bodies(probe: Probe, make_account: MakeAccount, client: TestCli
         "amount": "10.00",
         "transaction_id": "probe-tx",
         "is_anonymous": False,
+        "visibility": "public",
         "comment": "c",
         "metadata": {"k": "v"},
     }

@@ -56,10 +56,10 @@ COLLECT_FIELDS = {
     "donors_count", "donations_count", "progress", "start_date", "end_date", "is_active", "status",
     "created_by", "author_name", "cover_url", "cover_status", "created_at", "updated_at",
 }  # fmt: skip
-FEED_FIELDS = {"amount", "payment_date", "donor_name"}
+FEED_FIELDS = {"amount", "payment_date", "donor_name", "comment"}
 PAYMENT_FIELDS = {
-    "id", "collect", "amount", "status", "transaction_id", "payment_date", "is_anonymous",
-    "comment", "metadata",
+    "id", "collect", "amount", "status", "transaction_id", "payment_date", "visibility",
+    "is_anonymous", "comment", "metadata",
 }  # fmt: skip
 USER_FIELDS = {"id", "username", "email", "first_name", "last_name", "email_verified"}
 COLLECT_WRITABLE = {"title", "occasion", "description", "goal_amount", "end_date"}
@@ -140,10 +140,11 @@ REQUEST_BODIES: list[tuple[str, str, str, set[str], set[str], dict[str, Any]]] =
     ),
     (
         "POST", "/api/v1/payments/", "application/json",
-        {"collect", "amount", "transaction_id", "is_anonymous", "comment", "metadata"},
+        {"collect", "amount", "transaction_id", "visibility", "is_anonymous", "comment",
+         "metadata"},
         {"collect", "amount", "transaction_id"},
-        {"collect": 7, "amount": 150, "transaction_id": "sber_6f1c", "is_anonymous": True,
-         "comment": None, "metadata": {"source": "app"}},
+        {"collect": 7, "amount": 150, "transaction_id": "sber_6f1c", "visibility": "anonymous",
+         "is_anonymous": True, "comment": None, "metadata": {"source": "app"}},
     ),
 ]  # fmt: skip
 
@@ -457,10 +458,10 @@ def test_money_input_is_documented_as_a_string_or_a_number(doc: dict[str, Any]) 
 MONEY = [
     ("GET", "/api/v1/collects/{id}/", ("goal_amount",), True),
     ("GET", "/api/v1/collects/{id}/", ("collected_amount",), False),
-    ("GET", "/api/v1/collects/{id}/", ("payments", "amount"), False),
+    ("GET", "/api/v1/collects/{id}/", ("payments", "amount"), True),
     ("GET", "/api/v1/collects/", ("results", "goal_amount"), True),
     ("GET", "/api/v1/collects/", ("results", "collected_amount"), False),
-    ("GET", "/api/v1/collects/{id}/payments/", ("results", "amount"), False),
+    ("GET", "/api/v1/collects/{id}/payments/", ("results", "amount"), True),
     ("GET", "/api/v1/payments/{id}/", ("amount",), False),
     ("GET", "/api/v1/payments/", ("results", "amount"), False),
 ]
@@ -534,9 +535,14 @@ def test_a_collect_detail_describes_its_payments(
     assert set(properties(doc, entry)) == FEED_FIELDS
     assert set(entry.get("required", [])) == FEED_FIELDS
     feed = validator(doc, payments)
-    good = {"amount": "150.00", "payment_date": "2026-11-26T15:04:05Z", "donor_name": "Anonymous"}
-    assert feed.is_valid([good])
-    assert not feed.is_valid([{**good, "email": 1, "amount": None}])
+    good = {
+        "amount": "150.00",
+        "payment_date": "2026-11-26T15:04:05Z",
+        "donor_name": "Anonymous",
+        "comment": None,
+    }
+    assert feed.is_valid([good, {**good, "amount": None, "comment": "Счастья!"}])
+    assert not feed.is_valid([{**good, "email": 1, "amount": 150}])
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,7 @@ PAYMENT_FIELDS = {
     "status",
     "transaction_id",
     "payment_date",
+    "visibility",
     "is_anonymous",
     "comment",
     "metadata",
@@ -107,6 +108,7 @@ def test_optional_fields_default_to_null_and_false(
     author = make_account()
     payment = donate(client, author, create_collect(client, author), 10).json()
     assert (payment["comment"], payment["metadata"], payment["is_anonymous"]) == (None, None, False)
+    assert payment["visibility"] == "public"
     assert payment["amount"] == "10.00"
 
 
@@ -171,6 +173,12 @@ INVALID_DONATIONS: list[tuple[dict[str, Any], str]] = [
     ({"comment": 5}, "comment"),
     ({"is_anonymous": "yes"}, "is_anonymous"),
     ({"is_anonymous": None}, "is_anonymous"),
+    ({"visibility": "secret"}, "visibility"),
+    ({"visibility": None}, "visibility"),
+    ({"visibility": "ANONYMOUS"}, "visibility"),
+    ({"visibility": "anonymous", "is_anonymous": False}, "visibility"),
+    ({"visibility": "public", "is_anonymous": True}, "visibility"),
+    ({"visibility": "hide_amount", "is_anonymous": True}, "visibility"),
     ({"metadata": [1, 2]}, "metadata"),
     ({"metadata": "text"}, "metadata"),
     ({"metadata": 5}, "metadata"),

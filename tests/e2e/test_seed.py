@@ -291,7 +291,9 @@ def test_payments_are_realistic(seeded: Seeded) -> None:
     assert set(statuses) == {"completed", "pending", "failed"}
     assert _share(statuses["completed"], total) >= 0.8
     assert 0.05 <= _share(sum(row["comment"] is not None for row in rows), total) <= 0.4
-    assert 0.02 <= _share(sum(bool(row["is_anonymous"]) for row in rows), total) <= 0.3
+    shown = Counter(row["visibility"] for row in rows)
+    assert 0.02 <= _share(shown["anonymous"], total) <= 0.3
+    assert 0.01 <= _share(shown["hide_amount"], total) <= 0.2
 
     txid = re.compile(rf"({'|'.join(PROCESSORS)})_[0-9a-f]+")
     used = Counter()

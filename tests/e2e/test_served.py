@@ -213,8 +213,9 @@ def test_a_donation_over_a_real_socket(served: Served) -> None:
         assert body["donors_count"] == 1
         assert body["progress"] == 25.1
         assert body["author_name"] == "Иван Петров"
+        paid_at = paid.json()["payment_date"]
         assert body["payments"] == [
-            {"amount": "250.50", "payment_date": paid.json()["payment_date"], "donor_name": "donor"}
+            {"amount": "250.50", "payment_date": paid_at, "donor_name": "donor", "comment": None}
         ]
 
         generated = {detail.headers["X-Request-ID"], paid.headers["X-Request-ID"]}

@@ -22,7 +22,7 @@ from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
 from fundraising.application.use_cases.payments import Donate
 from fundraising.domain.collect import Collect, Occasion
 from fundraising.domain.money import Money
-from fundraising.domain.payment import Payment, PaymentStatus
+from fundraising.domain.payment import DonationVisibility, Payment, PaymentStatus
 from fundraising.domain.user import User
 from tests.fakes import FakeCache, FakeTaskQueue, FixedClock
 
@@ -200,7 +200,8 @@ class Rows:
         amount: str | Money = "100.00",
         *,
         transaction_id: str | None = None,
-        is_anonymous: bool = False,
+        visibility: DonationVisibility = DonationVisibility.PUBLIC,
+        comment: str | None = None,
         at: datetime | None = None,
     ) -> Payment:
         """A completed donation counted into its collect, as the donation path does it."""
@@ -214,7 +215,8 @@ class Rows:
             status=PaymentStatus.COMPLETED,
             transaction_id=transaction_id or f"txn-{next(self._numbers)}",
             payment_date=at,
-            is_anonymous=is_anonymous,
+            visibility=visibility,
+            comment=comment,
         )
         with self._uow_factory() as uow:
             added = uow.payments.add_donation(payment, now=at)
@@ -238,7 +240,7 @@ class Rows:
             "status": status.value,
             "transaction_id": f"raw-{next(self._numbers)}",
             "payment_date": at or self._clock.now(),
-            "is_anonymous": False,
+            "visibility": "public",
         }
         with self._engine.begin() as connection:
             key = connection.execute(insert(payments).values(values)).inserted_primary_key

@@ -10,6 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from fundraising.adapters.sql import migrate
 from fundraising.adapters.sql.engine import build_engine
@@ -309,6 +310,64 @@ def test_0004_makes_existing_accounts_verified_and_new_ones_say_so_themselves(em
     migrate.downgrade(empty_url, "0003")
     assert sorted(_select(empty_url, "SELECT username FROM users")) == [("anna",), ("boris",)]
     assert "refresh_tokens" not in _tables(empty_url)
+
+
+def _insert_donations(url: str, anonymous: list[bool]) -> None:
+    """A collect of user 1 and one donation of user 2 per flag, at the 0004 schema."""
+    engine = build_engine(url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO collects (author_id, title, occasion, description, "
+                    "collected_kopecks, donations_count, donors_count, start_date, is_active, "
+                    "cover_status, created_at, updated_at) VALUES (1, 'Подарок', 'birthday', "
+                    "'', 0, 0, 0, '2026-01-01', 1, 'none', '2026-01-01', '2026-01-01')"
+                )
+            )
+            for n, flag in enumerate(anonymous):
+                connection.execute(
+                    text(
+                        "INSERT INTO payments (collect_id, payer_id, amount_kopecks, status, "
+                        "transaction_id, payment_date, is_anonymous) VALUES "
+                        "(1, 2, 100, 'completed', :tx, '2026-01-02', :flag)"
+                    ),
+                    {"tx": f"tx-{n}", "flag": flag},
+                )
+    finally:
+        engine.dispose()
+
+
+def test_0005_turns_is_anonymous_into_a_visibility_and_back(empty_url: str):
+    migrate.upgrade(empty_url, "0001")
+    _insert_users(empty_url, ["author", "donor"])
+    migrate.upgrade(empty_url, "0004")
+    _insert_donations(empty_url, [True, False, True])
+
+    migrate.upgrade(empty_url, "0005")
+
+    shown = "SELECT transaction_id, visibility FROM payments ORDER BY transaction_id"
+    assert _select(empty_url, shown) == [
+        ("tx-0", "anonymous"),
+        ("tx-1", "public"),
+        ("tx-2", "anonymous"),
+    ]
+    engine = build_engine(empty_url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE payments SET visibility = 'hide_amount' WHERE id = 2"))
+            with (
+                pytest.raises(DBAPIError, match=r"(?i)constraint|check"),
+                connection.begin_nested(),
+            ):
+                connection.execute(text("UPDATE payments SET visibility = 'secret'"))
+    finally:
+        engine.dispose()
+
+    migrate.downgrade(empty_url, "0004")
+
+    flags = "SELECT transaction_id, is_anonymous FROM payments ORDER BY transaction_id"
+    assert _select(empty_url, flags) == [("tx-0", 1), ("tx-1", 0), ("tx-2", 1)]
 
 
 def test_every_revision_keeps_the_rows_on_the_way_up_and_down(empty_url: str):

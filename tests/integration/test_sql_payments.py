@@ -13,7 +13,7 @@ from fundraising.application.pagination import PageRequest
 from fundraising.application.ports.queries import CollectFilter
 from fundraising.application.ports.unit_of_work import CollectClosed, DuplicateTransaction
 from fundraising.domain.money import Money
-from fundraising.domain.payment import MAX_DONATION, Payment, PaymentStatus
+from fundraising.domain.payment import MAX_DONATION, DonationVisibility, Payment, PaymentStatus
 from tests.integration.conftest import NOW, Rows, UowFactory, completed_payment
 from tests.integration.sql_helpers import MOSCOW, _is_utc_with_microseconds
 
@@ -28,7 +28,7 @@ def test_a_donation_increments_all_three_counters(rows: Rows):
     assert rows.counters(collect) == (Money.of("100.00"), 1, 1)
     rows.donation(collect, anna, "50.50")
     assert rows.counters(collect) == (Money.of("150.50"), 2, 1)
-    rows.donation(collect, boris, "0.01", is_anonymous=True)
+    rows.donation(collect, boris, "0.01", visibility=DonationVisibility.ANONYMOUS)
     assert rows.counters(collect) == (Money.of("150.51"), 3, 2)
 
 

@@ -17,7 +17,7 @@ from fundraising.application.ports.queries import FEED_IN_DETAIL, CollectFilter,
 from fundraising.application.views import CollectView
 from fundraising.domain.collect import Collect, CoverStatus, Occasion
 from fundraising.domain.money import Money
-from fundraising.domain.payment import PaymentStatus
+from fundraising.domain.payment import DonationVisibility, PaymentStatus
 from fundraising.domain.user import ANONYMOUS, User
 from tests.integration.conftest import NOW, Rows, StatementCounter, UowFactory
 
@@ -230,7 +230,7 @@ def test_a_list_item_carries_every_field(rows: Rows, collect_queries: SqlCollect
         end_date=end,
     )
     rows.donation(collect, rows.user(), "125.50")
-    rows.donation(collect, rows.user(), "125.00", is_anonymous=True)
+    rows.donation(collect, rows.user(), "125.00", visibility=DonationVisibility.ANONYMOUS)
 
     (item,) = collect_queries.list(CollectFilter(), PageRequest.of()).items
 
@@ -364,7 +364,13 @@ def test_donor_names(rows: Rows, collect_queries: SqlCollectQueries, engine: Eng
     plain = rows.user("plain_user")
     gone = rows.user("gone", first_name="Gone", last_name="Away")
     rows.donation(collect, named, "1.00", at=NOW - timedelta(minutes=5))
-    rows.donation(collect, named, "2.00", is_anonymous=True, at=NOW - timedelta(minutes=4))
+    rows.donation(
+        collect,
+        named,
+        "2.00",
+        visibility=DonationVisibility.ANONYMOUS,
+        at=NOW - timedelta(minutes=4),
+    )
     rows.donation(collect, plain, "3.00", at=NOW - timedelta(minutes=3))
     gone_payment = rows.donation(collect, gone, "4.00", at=NOW - timedelta(minutes=2))
 

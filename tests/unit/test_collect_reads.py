@@ -12,7 +12,7 @@ from fundraising.application.ports.queries import CollectFilter, CollectOrdering
 from fundraising.application.use_cases.payments import Donation
 from fundraising.domain.collect import Occasion
 from fundraising.domain.money import Money
-from fundraising.domain.payment import Payment, PaymentStatus
+from fundraising.domain.payment import DonationVisibility, Payment, PaymentStatus
 from tests.unit.collect_use_case_helpers import change
 
 
@@ -68,6 +68,38 @@ def test_the_feed_shows_anonymous_and_vanished_donors_as_anonymous(core):
     assert [e.donor_name for e in core.get_collect(created.id).payments] == [
         "Anonymous",
         "Anonymous",
+    ]
+
+
+def test_the_feed_hides_what_each_donor_chose_and_shows_every_wish(core):
+    ivan, olga, petr, anna = (core.user(name) for name in ("ivan", "olga", "petr", "anna"))
+    created = core.collect(ivan).collect
+    chosen = [
+        (olga, "5.00", DonationVisibility.HIDE_AMOUNT, "Счастья!"),
+        (petr, "7.00", DonationVisibility.ANONYMOUS, "Здоровья!"),
+        (anna, "9.00", DonationVisibility.PUBLIC, None),
+    ]
+    for n, (donor, amount, visibility, wish) in enumerate(chosen):
+        core.donate(
+            Donation(
+                donor.id,
+                created.id,
+                Money.of(amount),
+                f"tx-{n}",
+                visibility=visibility,
+                comment=wish,
+            )
+        )
+
+    shown = sorted(
+        (e.donor_name, e.amount, e.comment)
+        for e in core.list_feed(created.id, PageRequest.of()).items
+    )
+
+    assert shown == [
+        ("Anonymous", Money.of("7.00"), "Здоровья!"),
+        ("anna", Money.of("9.00"), None),
+        ("olga", None, "Счастья!"),
     ]
 
 

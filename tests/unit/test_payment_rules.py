@@ -11,6 +11,7 @@ import pytest
 from fundraising.domain.errors import REQUIRED, InvalidValue, ValidationFailed
 from fundraising.domain.money import Money
 from fundraising.domain.payment import (
+    DonationVisibility,
     Payment,
     PaymentStatus,
     check_donation_amount,
@@ -86,6 +87,43 @@ def test_a_donation_is_completed_at_once_with_the_given_fields():
     assert payment.is_anonymous
     assert payment.comment == "Happy birthday"
     assert payment.metadata == {"source": "app"}
+
+
+@pytest.mark.parametrize(
+    ("visibility", "is_anonymous", "expected"),
+    [
+        (None, None, DonationVisibility.PUBLIC),
+        (None, False, DonationVisibility.PUBLIC),
+        (None, True, DonationVisibility.ANONYMOUS),
+        (DonationVisibility.HIDE_AMOUNT, None, DonationVisibility.HIDE_AMOUNT),
+        (DonationVisibility.HIDE_AMOUNT, False, DonationVisibility.HIDE_AMOUNT),
+        (DonationVisibility.ANONYMOUS, True, DonationVisibility.ANONYMOUS),
+        (DonationVisibility.PUBLIC, False, DonationVisibility.PUBLIC),
+    ],
+)
+def test_either_field_or_both_agreeing_choose_the_visibility(visibility, is_anonymous, expected):
+    payment = donation(visibility=visibility, is_anonymous=is_anonymous)
+
+    assert payment.visibility is expected
+    assert payment.is_anonymous is (expected is DonationVisibility.ANONYMOUS)
+
+
+@pytest.mark.parametrize(
+    ("visibility", "is_anonymous"),
+    [
+        (DonationVisibility.ANONYMOUS, False),
+        (DonationVisibility.PUBLIC, True),
+        (DonationVisibility.HIDE_AMOUNT, True),
+    ],
+)
+def test_contradicting_visibility_and_is_anonymous_are_refused_on_visibility(
+    visibility, is_anonymous
+):
+    with pytest.raises(ValidationFailed) as raised:
+        donation(visibility=visibility, is_anonymous=is_anonymous)
+
+    assert [error.field for error in raised.value.errors] == ["visibility"]
+    assert "is_anonymous" in raised.value.errors[0].message
 
 
 @pytest.mark.parametrize("amount", ["1.00", "1.01", "9999999.99", "10000000.00"])

@@ -17,7 +17,7 @@ from fundraising.domain.collect import (
     collect_status,
 )
 from fundraising.domain.money import Money
-from fundraising.domain.payment import Payment, PaymentStatus
+from fundraising.domain.payment import DonationVisibility, Payment, PaymentStatus, donor_name
 from fundraising.domain.user import User
 
 T = TypeVar("T")
@@ -105,9 +105,31 @@ class CollectView:
 
 @frozen
 class FeedEntry:
-    amount: Money
+    """A donation as every viewer of its collect sees it: no amount when the donor hid it, no
+    donor when anonymous or gone; the wish in every case."""
+
+    amount: Money | None
     payment_date: datetime
     donor_name: str
+    comment: str | None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        amount: Money,
+        payment_date: datetime,
+        visibility: DonationVisibility,
+        comment: str | None,
+        payer_name: str | None,
+    ) -> FeedEntry:
+        anonymous = visibility is DonationVisibility.ANONYMOUS
+        return cls(
+            amount=None if visibility is DonationVisibility.HIDE_AMOUNT else amount,
+            payment_date=payment_date,
+            donor_name=donor_name(is_anonymous=anonymous, payer_name=payer_name),
+            comment=comment,
+        )
 
 
 @frozen
@@ -124,9 +146,13 @@ class PaymentView:
     status: PaymentStatus
     transaction_id: str
     payment_date: datetime
-    is_anonymous: bool
+    visibility: DonationVisibility
     comment: str | None
     metadata: dict[str, Any] | None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.visibility is DonationVisibility.ANONYMOUS
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentView:
@@ -138,7 +164,7 @@ class PaymentView:
             status=payment.status,
             transaction_id=payment.transaction_id,
             payment_date=payment.payment_date,
-            is_anonymous=payment.is_anonymous,
+            visibility=payment.visibility,
             comment=payment.comment,
             metadata=payment.metadata,
         )

@@ -33,6 +33,29 @@ class PaymentStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class DonationVisibility(enum.StrEnum):
+    """What a collect's feed shows of a donation: everything, the donor without the amount,
+    or the amount without the donor. The wish (`comment`) is shown in every case."""
+
+    PUBLIC = "public"
+    HIDE_AMOUNT = "hide_amount"
+    ANONYMOUS = "anonymous"
+
+
+def donation_visibility(
+    visibility: DonationVisibility | None, is_anonymous: bool | None
+) -> DonationVisibility:
+    """The visibility a donor asked for with either field (or both, if they agree)."""
+    if visibility is None:
+        return DonationVisibility.ANONYMOUS if is_anonymous else DonationVisibility.PUBLIC
+    if is_anonymous is not None and is_anonymous != (visibility is DonationVisibility.ANONYMOUS):
+        raise InvalidValue(
+            f'Contradicts "is_anonymous": {str(is_anonymous).lower()}; '
+            '"is_anonymous": true is "visibility": "anonymous".'
+        )
+    return visibility
+
+
 def check_donation_amount(amount: Money) -> Money:
     if not MIN_DONATION <= amount <= MAX_DONATION:
         raise InvalidValue(f"Must be from {MIN_DONATION} to {MAX_DONATION}.")
@@ -101,9 +124,13 @@ class Payment:
     status: PaymentStatus
     transaction_id: str
     payment_date: datetime
-    is_anonymous: bool = False
+    visibility: DonationVisibility = DonationVisibility.PUBLIC
     comment: str | None = None
     metadata: dict[str, Any] | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.visibility is DonationVisibility.ANONYMOUS
 
     @classmethod
     def donation(
@@ -113,10 +140,11 @@ class Payment:
         payer_id: int,
         amount: Money | None,
         transaction_id: str | None,
-        is_anonymous: bool,
+        is_anonymous: bool | None,
         comment: str | None,
         metadata: Mapping[str, Any] | None,
         now: datetime,
+        visibility: DonationVisibility | None = None,
         errors: FieldErrors | None = None,
     ) -> Payment:
         """A completed donation; every invalid or missing field is reported at once."""
@@ -132,8 +160,10 @@ class Payment:
             errors.check("transaction_id", lambda: parse_transaction_id(transaction_id))
         errors.check("comment", lambda: parse_comment(comment))
         checked_metadata = errors.check("metadata", lambda: parse_metadata(metadata))
+        shown = errors.check("visibility", lambda: donation_visibility(visibility, is_anonymous))
         errors.raise_if_any()
         assert collect_id is not None and amount is not None and transaction_id is not None
+        assert shown is not None
         return cls(
             id=None,
             collect_id=collect_id,
@@ -142,7 +172,7 @@ class Payment:
             status=PaymentStatus.COMPLETED,
             transaction_id=transaction_id,
             payment_date=now,
-            is_anonymous=is_anonymous,
+            visibility=shown,
             comment=comment,
             metadata=checked_metadata,
         )

@@ -69,8 +69,10 @@ def _paragraphs(n: Notification) -> list[str]:
                 "Следить за тем, как идёт сбор, можно по ссылке:",
             ]
         case EmailKind.DONATION_RECEIVED:
+            wish = [f"Пожелание: «{n.comment}»"] if n.comment else []
             return [
                 f"{n.donor_name} перевёл(а) {_roubles(n.amount)} в ваш сбор «{n.collect_title}».",
+                *wish,
                 f"Цель сбора: {_roubles(n.goal)}.",
                 "Все пожертвования сбора:",
             ]

@@ -6,8 +6,6 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from faker import Faker
-
 from fundraising.adapters.seed.templates import (
     CAUSES,
     COMMENTS,
@@ -19,7 +17,7 @@ from fundraising.adapters.seed.templates import (
 from fundraising.application.ports.seeding import Person
 from fundraising.domain.collect import TITLE_MAX, Collect, Occasion
 from fundraising.domain.money import Money
-from fundraising.domain.payment import Payment, PaymentStatus
+from fundraising.domain.payment import DonationVisibility, Payment, PaymentStatus
 
 OCCASIONS = (Occasion.BIRTHDAY, Occasion.WEDDING, Occasion.NEW_YEAR, Occasion.OTHER)
 OCCASION_WEIGHTS = (40, 20, 20, 20)
@@ -32,6 +30,8 @@ MAX_AGE = timedelta(days=180)
 
 class FakerSource:
     def __init__(self, *, seed: int | None = None, locale: str = "ru_RU") -> None:
+        from faker import Faker  # noqa: PLC0415 (half a second to import: only when seeding)
+
         self._faker = Faker(locale)
         self._rng = random.Random(seed)
         self._faker.seed_instance(seed if seed is not None else self._rng.getrandbits(32))
@@ -109,7 +109,7 @@ class FakerSource:
             status=self._rng.choices(STATUSES, STATUS_WEIGHTS)[0],
             transaction_id=transaction_id,
             payment_date=when,
-            is_anonymous=self._rng.random() < 0.1,
+            visibility=self._visibility(),
             comment=comment,
             metadata={
                 "processor": transaction_id.partition("_")[0],
@@ -117,6 +117,13 @@ class FakerSource:
                 "channel": self._rng.choice(("app", "web", "sbp_qr")),
             },
         )
+
+    def _visibility(self) -> DonationVisibility:
+        """One donation in ten anonymous, one in twenty without its amount."""
+        draw = self._rng.random()
+        if draw < 0.1:
+            return DonationVisibility.ANONYMOUS
+        return DonationVisibility.HIDE_AMOUNT if draw < 0.15 else DonationVisibility.PUBLIC
 
     def _amount(self) -> Money:
         _, low, high = self._rng.choices(AMOUNT_BANDS, [band[0] for band in AMOUNT_BANDS])[0]

@@ -42,7 +42,7 @@ from fundraising.application.views import (
     Page,
     PaymentView,
 )
-from fundraising.domain.payment import PaymentStatus, donor_name
+from fundraising.domain.payment import DonationVisibility, PaymentStatus
 
 COMPLETED = PaymentStatus.COMPLETED.value
 _LIKE_ESCAPE = "!"
@@ -106,10 +106,12 @@ def _collect_view(row: RowMapping) -> CollectView:
 def _feed_entry(row: RowMapping) -> FeedEntry:
     gone = row["payer_username"] is None or row["payer_deleted_at"] is not None
     payer_name = None if gone else rows.person_name(row, "payer")
-    return FeedEntry(
+    return FeedEntry.of(
         amount=row["amount_kopecks"],
         payment_date=row["payment_date"],
-        donor_name=donor_name(is_anonymous=bool(row["is_anonymous"]), payer_name=payer_name),
+        visibility=DonationVisibility(row["visibility"]),
+        comment=row["comment"],
+        payer_name=payer_name,
     )
 
 
@@ -121,7 +123,8 @@ def _feed(collect_id: int) -> Select[Any]:
             p.collect_id,
             p.amount_kopecks,
             p.payment_date,
-            p.is_anonymous,
+            p.visibility,
+            p.comment,
             *_names(_payer, "payer"),
         )
         .select_from(payments.outerjoin(_payer, _payer.c.id == p.payer_id))
@@ -189,7 +192,8 @@ class SqlCollectQueries:
                 feed.c.id.label("feed_id"),
                 feed.c.amount_kopecks,
                 feed.c.payment_date,
-                feed.c.is_anonymous,
+                feed.c.visibility,
+                feed.c.comment,
                 feed.c.payer_first_name,
                 feed.c.payer_last_name,
                 feed.c.payer_username,

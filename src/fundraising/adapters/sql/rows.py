@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import RowMapping
 
 from fundraising.domain.collect import Collect, Cover, CoverStatus, Occasion
-from fundraising.domain.payment import Payment, PaymentStatus
+from fundraising.domain.payment import DonationVisibility, Payment, PaymentStatus
 from fundraising.domain.user import DELETED_USER, User, display_name, username_key
 
 
@@ -93,7 +93,7 @@ def payment_of(row: RowMapping) -> Payment:
         status=PaymentStatus(row["status"]),
         transaction_id=row["transaction_id"],
         payment_date=row["payment_date"],
-        is_anonymous=bool(row["is_anonymous"]),
+        visibility=DonationVisibility(row["visibility"]),
         comment=row["comment"],
         metadata=row["metadata"],
     )
@@ -107,7 +107,7 @@ def payment_values(payment: Payment) -> dict[str, Any]:
         "status": payment.status.value,
         "transaction_id": payment.transaction_id,
         "payment_date": payment.payment_date,
-        "is_anonymous": payment.is_anonymous,
+        "visibility": payment.visibility.value,
         "comment": payment.comment,
         "metadata": payment.metadata,
     }

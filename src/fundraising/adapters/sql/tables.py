@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from sqlalchemy import (
@@ -21,7 +22,12 @@ from sqlalchemy import (
 
 from fundraising.adapters.sql.types import BinaryString, JsonText, Kopecks, UTCDateTime
 from fundraising.domain.collect import BLOCK_REASON_MAX, TITLE_MAX, CoverStatus, Occasion
-from fundraising.domain.payment import COMMENT_MAX, TRANSACTION_ID_MAX, PaymentStatus
+from fundraising.domain.payment import (
+    COMMENT_MAX,
+    TRANSACTION_ID_MAX,
+    DonationVisibility,
+    PaymentStatus,
+)
 from fundraising.domain.user import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 
 metadata = MetaData(
@@ -44,7 +50,7 @@ _MYSQL: dict[str, Any] = {
 }
 
 
-def _one_of(column: str, values: type[Occasion] | type[CoverStatus] | type[PaymentStatus]) -> str:
+def _one_of(column: str, values: type[enum.StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(member.value) for member in values)})"
 
 
@@ -118,10 +124,11 @@ payments = Table(
     Column("status", String(16), nullable=False),
     Column("transaction_id", BinaryString(TRANSACTION_ID_MAX), nullable=False),
     Column("payment_date", UTCDateTime, nullable=False),
-    Column("is_anonymous", Boolean, nullable=False),
+    Column("visibility", String(16), nullable=False),
     Column("comment", String(COMMENT_MAX), nullable=True),
     Column("metadata", JsonText, nullable=True),
     CheckConstraint(_one_of("status", PaymentStatus), name="status"),
+    CheckConstraint(_one_of("visibility", DonationVisibility), name="visibility"),
     CheckConstraint("amount_kopecks > 0", name="amount"),
     UniqueConstraint("transaction_id"),
     # (collect_id, status) first: totals and donor checks; then the feed's order.

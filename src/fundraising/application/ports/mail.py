@@ -22,6 +22,7 @@ class Notification:
     amount: Money | None = None
     goal: Money | None = None
     donor_name: str | None = None
+    comment: str | None = None  # the donor's wish
     valid_hours: int | None = None  # how long the link of an account e-mail works
 
 

@@ -114,5 +114,6 @@ class DeliverEmail:
                 is_anonymous=payment.is_anonymous,
                 payer_name=payer.display_name if payer and payer.deleted_at is None else None,
             ),
+            comment=payment.comment if task.kind is EmailKind.DONATION_RECEIVED else None,
         )
         return donation, recipient

@@ -30,7 +30,7 @@ from fundraising.application.use_cases.auth import active_user
 from fundraising.application.views import Page, PaymentView
 from fundraising.domain.errors import FieldErrors
 from fundraising.domain.money import Money
-from fundraising.domain.payment import Payment
+from fundraising.domain.payment import DonationVisibility, Payment
 
 
 @frozen
@@ -42,7 +42,8 @@ class Donation:
     collect_id: int | None
     amount: Money | None
     transaction_id: str | None
-    is_anonymous: bool = False
+    is_anonymous: bool | None = None
+    visibility: DonationVisibility | None = None
     comment: str | None = None
     metadata: Mapping[str, Any] | None = None
     conversion_errors: tuple[FieldError, ...] = field(default=(), kw_only=True)
@@ -93,6 +94,7 @@ class Donate:
                 amount=donation.amount,
                 transaction_id=donation.transaction_id,
                 is_anonymous=donation.is_anonymous,
+                visibility=donation.visibility,
                 comment=donation.comment,
                 metadata=donation.metadata,
                 now=now,

@@ -25,7 +25,12 @@ from fundraising.domain.collect import (
 )
 from fundraising.domain.ids import MAX_ID
 from fundraising.domain.money import Money
-from fundraising.domain.payment import COMMENT_MAX, TRANSACTION_ID_MAX, PaymentStatus
+from fundraising.domain.payment import (
+    COMMENT_MAX,
+    TRANSACTION_ID_MAX,
+    DonationVisibility,
+    PaymentStatus,
+)
 from fundraising.domain.user import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 from fundraising.entrypoints.http.fields import Amount, CoverFile, JsonObject, Timestamp
 
@@ -137,8 +142,11 @@ class PaymentCreate(Struct, kw_only=True):
     collect: Annotated[int, Meta(ge=1, le=MAX_ID)]
     amount: Amount
     transaction_id: TransactionId
-    is_anonymous: bool = False
-    comment: Annotated[str, Meta(max_length=COMMENT_MAX)] | None = None
+    visibility: DonationVisibility = DonationVisibility.PUBLIC
+    is_anonymous: (
+        Annotated[bool, Meta(description='true means "visibility": "anonymous".')] | UnsetType
+    ) = UNSET
+    comment: Annotated[str, Meta(max_length=COMMENT_MAX, description="A wish.")] | None = None
     metadata: JsonObject | None = None
 
 
@@ -206,9 +214,10 @@ class Collect(Struct):
 
 
 class FeedItem(Struct):
-    amount: Decimal2
+    amount: Decimal2 | None  # null: the donor hid it
     payment_date: datetime
     donor_name: str
+    comment: str | None
 
 
 class CollectDetailed(Collect):
@@ -222,6 +231,7 @@ class Payment(Struct):
     status: PaymentStatus
     transaction_id: str
     payment_date: datetime
+    visibility: DonationVisibility
     is_anonymous: bool
     comment: str | None
     metadata: dict[str, Any] | None
@@ -290,7 +300,8 @@ def collect(view: CollectView, media_url: str, now: datetime) -> Collect:
 
 
 def feed_item(entry: FeedEntry) -> FeedItem:
-    return FeedItem(str(entry.amount), entry.payment_date, entry.donor_name)
+    amount = None if entry.amount is None else str(entry.amount)
+    return FeedItem(amount, entry.payment_date, entry.donor_name, entry.comment)
 
 
 def collect_detail(detail: CollectDetail, media_url: str, now: datetime) -> CollectDetailed:
@@ -308,6 +319,7 @@ def payment(view: PaymentView) -> Payment:
         status=view.status,
         transaction_id=view.transaction_id,
         payment_date=view.payment_date,
+        visibility=view.visibility,
         is_anonymous=view.is_anonymous,
         comment=view.comment,
         metadata=view.metadata,
