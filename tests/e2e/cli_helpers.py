@@ -7,6 +7,8 @@ A run that does not finish in time is killed with its whole process group.
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import random
 import signal
@@ -14,7 +16,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from fundraising.application.errors import AuthenticationFailed
 from fundraising.application.use_cases.auth import Credentials, Registration
 from fundraising.application.use_cases.seeding import SeedRequest, SeedSummary
 from fundraising.container import Container
+from fundraising.entrypoints.cli.main import main as cli_main
 from fundraising.settings import Settings
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("fundraising")
@@ -145,6 +148,12 @@ class Cli:
         return Running(args, process, input)
 
     def run(self, *args: str, input: str | None = None, timeout: float = TIMEOUT) -> Result:
+        """Run a command to its end. Without input it runs in this process (the same `main()`
+        with the same environment and working directory, without a second of start-up);
+        what reads a terminal, and every long-running command, gets a real process."""
+        piped = input is None or "--password-stdin" in args  # no terminal to prompt on
+        if piped and args[:1] not in (("serve",), ("worker",)):
+            return _in_process(args, env=self.env, cwd=self.directory, input=input or "")
         return self.start(*args, input=input).wait(timeout)
 
     def settings(self) -> Settings:
@@ -157,6 +166,34 @@ class Cli:
             mail_dir=self.directory / "mail",
             cache_changes_file=self.directory / "cache-changes",
         )
+
+
+def _in_process(args: tuple[str, ...], *, env: Mapping[str, str], cwd: Path, input: str) -> Result:
+    """The console script's `main()` run here, as a process would run it: its environment,
+    working directory and arguments, its output captured, its exit status returned. Whatever
+    it changes of the process (the environment, the logging set-up) is put back."""
+    root = logging.getLogger()
+    saved = (dict(os.environ), os.getcwd(), sys.argv, sys.stdin, root.handlers[:], root.level)
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    sys.argv = ["fundraising", *args]
+    sys.stdin = io.StringIO(input)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                cli_main()
+                code = 0
+            except SystemExit as exit:
+                code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+    finally:
+        environment, directory, sys.argv, sys.stdin, root.handlers[:], level = saved
+        os.environ.clear()
+        os.environ.update(environment)
+        os.chdir(directory)
+        root.setLevel(level)
+    return Result(args, code, out.getvalue(), err.getvalue())
 
 
 def together(*running: Running) -> list[Result]:

@@ -69,11 +69,9 @@ def test_a_failure_is_one_line_and_debug_shows_the_traceback(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     cli = Cli(work_dir(tmp_path), sqlite_url)
-    plain, debug, unknown = together(
-        cli.start("deactivate-collect", "999999"),
-        cli.start("--debug", "deactivate-collect", "999999"),
-        cli.start("no-such-command"),
-    )
+    plain = cli.run("deactivate-collect", "999999")
+    debug = cli.run("--debug", "deactivate-collect", "999999")
+    unknown = cli.run("no-such-command")
     line = assert_one_line_failure(plain, "no collect with this id")
     assert line.startswith("fundraising:")
     assert debug.code != 0
@@ -130,9 +128,7 @@ def test_production_refuses_unsafe_settings_without_showing_the_secret(tmp_path:
             ["FUNDRAISING_DEBUG"],
         ),
     }
-    safe = cli.with_env(FUNDRAISING_SECRET_KEY=LONG_SECRET).start("check")
-    started = {case: each.start(*options, "check") for case, (each, options, _) in cases.items()}
-    results = {case: running.wait() for case, running in started.items()}
+    results = {case: each.run(*options, "check") for case, (each, options, _) in cases.items()}
 
     def check(case: str) -> None:
         result = results[case]
@@ -146,7 +142,7 @@ def test_production_refuses_unsafe_settings_without_showing_the_secret(tmp_path:
         assert LONG_SECRET not in result.output
 
     check_each(cases, check)
-    allowed = safe.wait()
+    allowed = cli.with_env(FUNDRAISING_SECRET_KEY=LONG_SECRET).run("check")
     assert allowed.code == 0, allowed.describe()
     assert "database: ok" in allowed.stdout
     assert LONG_SECRET not in allowed.output

@@ -11,7 +11,6 @@ from tests.e2e.cli_helpers import (
     assert_one_line_failure,
     database,
     generate,
-    together,
 )
 from tests.e2e.conftest import work_dir
 
@@ -22,8 +21,9 @@ def test_deactivate_collect(database_url: str, tmp_path: Path) -> None:
     with database(database_url) as db:
         before = {row[0]: bool(row[1]) for row in db.rows("SELECT id, is_active FROM collects")}
     target = min(before)
-    done, unknown = together(
-        cli.start("deactivate-collect", str(target)), cli.start("deactivate-collect", "999999")
+    done, unknown = (
+        cli.run("deactivate-collect", str(target)),
+        cli.run("deactivate-collect", "999999"),
     )
     assert f"collect {target} deactivated" in assert_ok(done).stdout
     assert_one_line_failure(unknown, "no collect")
@@ -37,10 +37,8 @@ def test_block_and_unblock_collect(database_url: str, tmp_path: Path) -> None:
     generate(cli.settings(), collects=2)
     with database(database_url) as db:
         target = min(row[0] for row in db.rows("SELECT id FROM collects"))
-    blocked, unknown = together(
-        cli.start("block-collect", str(target), "--reason", "Сбор на чужую карту"),
-        cli.start("unblock-collect", "999999"),
-    )
+    blocked = cli.run("block-collect", str(target), "--reason", "Сбор на чужую карту")
+    unknown = cli.run("unblock-collect", "999999")
     assert f"collect {target} blocked" in assert_ok(blocked).stdout
     assert_one_line_failure(unknown, "no collect")
     with database(database_url) as db:

@@ -17,7 +17,6 @@ from tests.e2e.cli_helpers import (
     can_log_in,
     database,
     register,
-    together,
 )
 from tests.e2e.conftest import check_each, work_dir
 from tests.services import fresh_mysql_database
@@ -103,13 +102,11 @@ def test_create_user_refuses_a_taken_username_or_email(database_url: str, tmp_pa
     cli = Cli(work_dir(tmp_path), database_url)
     stdin = f"{PASSWORD}\n"
     register(cli.settings(), "anna", "anna@example.com", PASSWORD)
-    same_name, same_email = together(
-        cli.start(
-            "create-user", "anna", "--email", "other@example.com", "--password-stdin", input=stdin
-        ),
-        cli.start(
-            "create-user", "anna2", "--email", "ANNA@example.com", "--password-stdin", input=stdin
-        ),
+    same_name = cli.run(
+        "create-user", "anna", "--email", "other@example.com", "--password-stdin", input=stdin
+    )
+    same_email = cli.run(
+        "create-user", "anna2", "--email", "ANNA@example.com", "--password-stdin", input=stdin
     )
     assert_one_line_failure(same_name, "username", "already exists")
     assert_one_line_failure(same_email, "mail", "already exists")
@@ -124,11 +121,10 @@ def test_create_user_rejects_invalid_input_in_one_line(sqlite_url: str, tmp_path
         "an invalid e-mail": (("mailless", "--email", "not-an-address"), PASSWORD, "email"),
         "an invalid username": (("bad name!", "--email", "b@example.com"), PASSWORD, "username"),
     }
-    started = {
-        case: cli.start("create-user", *args, "--password-stdin", input=f"{password}\n")
+    results = {
+        case: cli.run("create-user", *args, "--password-stdin", input=f"{password}\n")
         for case, (args, password, _) in cases.items()
     }
-    results = {case: running.wait() for case, running in started.items()}
 
     def check(case: str) -> None:
         line = assert_one_line_failure(results[case], cases[case][2])

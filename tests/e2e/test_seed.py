@@ -23,7 +23,6 @@ from tests.e2e.cli_helpers import (
     assert_ok,
     assert_one_line_failure,
     database,
-    together,
     who_cannot_log_in,
 )
 from tests.services import fresh_mysql_database
@@ -101,11 +100,11 @@ def test_the_same_seed_gives_the_same_data(
     fresh_database: Callable[[], AbstractContextManager[str]], tmp_path: Path
 ) -> None:
     with fresh_database() as first, fresh_database() as second, fresh_database() as other:
-        runs = together(
-            cli_for(tmp_path, first, "a").start("generate-test-data", *SMALL, "--seed", "42"),
-            cli_for(tmp_path, second, "b").start("generate-test-data", *SMALL, "--seed", "42"),
-            cli_for(tmp_path, other, "c").start("generate-test-data", *SMALL, "--seed", "43"),
-        )
+        runs = [
+            cli_for(tmp_path, first, "a").run("generate-test-data", *SMALL, "--seed", "42"),
+            cli_for(tmp_path, second, "b").run("generate-test-data", *SMALL, "--seed", "42"),
+            cli_for(tmp_path, other, "c").run("generate-test-data", *SMALL, "--seed", "43"),
+        ]
         for run in runs:
             assert_ok(run)
         one, two, three = _contents(first), _contents(second), _contents(other)
@@ -137,12 +136,12 @@ def test_running_twice_on_one_database_adds_rows_without_clashes(
 def test_bad_counts_fail_cleanly(tmp_path: Path) -> None:
     with _migrated_sqlite(tmp_path / "db.sqlite3") as url:
         cli = cli_for(tmp_path, url)
-        results = together(
-            cli.start("generate-test-data", "--users", "0"),
-            cli.start("generate-test-data", "--users", "-3"),
-            cli.start("generate-test-data", "--collects", "-1"),
-            cli.start("generate-test-data", "--payments", "-5"),
-        )
+        results = [
+            cli.run("generate-test-data", "--users", "0"),
+            cli.run("generate-test-data", "--users", "-3"),
+            cli.run("generate-test-data", "--collects", "-1"),
+            cli.run("generate-test-data", "--payments", "-5"),
+        ]
         for result in results:
             assert_one_line_failure(result)
         with database(url) as db:
@@ -163,11 +162,11 @@ def test_production_refuses_unless_forced_with_a_password_of_its_own(tmp_path: P
             FUNDRAISING_SECRET_KEY="a-production-secret-of-at-least-32-bytes",
             FUNDRAISING_PUBLIC_URL="https://fundraising.example",
         )
-        refused = together(
-            cli.start("generate-test-data", *SMALL),
-            cli.start("generate-test-data", "--force", *SMALL),
-            cli.start("generate-test-data", "--password", "chosen-for-this-run", *SMALL),
-        )
+        refused = [
+            cli.run("generate-test-data", *SMALL),
+            cli.run("generate-test-data", "--force", *SMALL),
+            cli.run("generate-test-data", "--password", "chosen-for-this-run", *SMALL),
+        ]
         for result in refused:
             assert_one_line_failure(result, "production", "--force", "--password")
         with database(url) as db:
