@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test test-unit test-integration test-e2e lint typecheck fmt audit check bench seed worker clean
+.PHONY: install run test coverage test-unit test-integration test-e2e lint typecheck fmt audit check bench seed worker clean
 
 install: $(VENV)/.installed
 
@@ -30,6 +30,9 @@ seed: install  ## realistic test data in the configured database (migrated first
 	$(BIN)/fundraising generate-test-data
 
 test: install lint typecheck  ## everything: lint, types, unit, integration and end-to-end tests
+	$(BIN)/pytest -n auto
+
+coverage: install  ## the whole suite, with a line and branch coverage report (slower)
 	$(BIN)/pytest -n auto --cov=fundraising --cov-report=term:skip-covered
 
 test-unit: install
