@@ -24,7 +24,7 @@ COLLECTS = "/api/v1/collects/"
 BASE = "http://testserver.local"
 
 
-PUBLISHED = re.compile(rf"{re.escape(BASE)}/media/covers/[0-9a-f]{{32}}\.jpg")
+PUBLISHED = re.compile(rf"{re.escape(BASE)}/media/covers/[0-9a-f]{{48}}\.jpg")
 PAYLOADS = [
     b"PK\x03\x04",
     b"<script",

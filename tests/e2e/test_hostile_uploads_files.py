@@ -134,7 +134,7 @@ def test_polyglots_are_published_as_clean_jpegs_only(
     # every upload itself is gone: only the published covers are left
     assert wait_for(lambda: len(media_files(settings)) == len(accepted)), media_files(settings)
     files = media_files(settings)
-    assert all(re.fullmatch(r"covers/[0-9a-f]{32}\.jpg", name) for name in files), files
+    assert all(re.fullmatch(r"covers/[0-9a-f]{48}\.jpg", name) for name in files), files
 
 
 def test_disguised_and_foreign_formats_are_a_400_on_cover(

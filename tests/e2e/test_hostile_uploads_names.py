@@ -84,7 +84,7 @@ def test_file_names_never_choose_where_a_cover_is_stored(
     assert len(stored) >= len(NAMES) - 3, stored  # most names are simply accepted
     assert len(set(stored)) == len(stored)
     files = media_files(settings)
-    assert all(re.fullmatch(r"covers/[0-9a-f]{32}\.jpg", name) for name in files), files
+    assert all(re.fullmatch(r"covers/[0-9a-f]{48}\.jpg", name) for name in files), files
     outside = [
         str(path.relative_to(tmp_path))
         for path in tmp_path.rglob("*")

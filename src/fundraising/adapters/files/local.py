@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
-import uuid
 from pathlib import Path
 from typing import BinaryIO
+
+NAME_BYTES = 24
 
 
 class LocalFileStorage:
@@ -22,7 +24,9 @@ class LocalFileStorage:
         return path
 
     def save(self, data: BinaryIO, *, folder: str, suffix: str, name: str | None = None) -> str:
-        key = f"{folder}/{name or uuid.uuid4().hex}{suffix}"
+        """Store under `name`, else under 192 random bits (covers of private collects are
+        served to whoever knows the name: it must not be guessable)."""
+        key = f"{folder}/{name or secrets.token_hex(NAME_BYTES)}{suffix}"
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written under a temporary name and renamed: nobody ever sees half a file.
