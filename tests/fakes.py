@@ -43,10 +43,12 @@ from fundraising.application.views import (
     CollectView,
     FeedEntry,
     Page,
+    ParticipantView,
     PaymentView,
 )
 from fundraising.domain.collect import Collect
 from fundraising.domain.errors import InvalidValue
+from fundraising.domain.membership import Access, Member, Visibility
 from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment, PaymentStatus
 from fundraising.domain.user import AccountToken, User, username_key
@@ -83,17 +85,21 @@ class FakeDatabase:
     payments: dict[int, Payment] = field(factory=dict)
     outbox: dict[int, OutboxRow] = field(factory=dict)
     refresh_tokens: dict[str, RefreshRow] = field(factory=dict)
+    members: dict[tuple[int, int], Member] = field(factory=dict)
     ids: itertools.count[int] = field(factory=lambda: itertools.count(1))
     clock: FixedClock | None = None
 
-    def _tables(self) -> tuple[Any, ...]:
-        return (self.users, self.collects, self.payments, self.outbox, self.refresh_tokens)
+    _TABLES = ("users", "collects", "payments", "outbox", "refresh_tokens", "members")
 
     def snapshot(self) -> tuple[Any, ...]:
-        return copy.deepcopy(self._tables())
+        return copy.deepcopy(tuple(getattr(self, name) for name in self._TABLES))
 
     def restore(self, state: tuple[Any, ...]) -> None:
-        self.users, self.collects, self.payments, self.outbox, self.refresh_tokens = state
+        for name, table in zip(self._TABLES, state, strict=True):
+            setattr(self, name, table)
+
+    def member_ids(self, collect_id: int) -> frozenset[int]:
+        return frozenset(user for collect, user in self.members if collect == collect_id)
 
     def completed_payments(self, collect_id: int) -> list[Payment]:
         return [
@@ -322,6 +328,26 @@ class FakeOutbox:
         return len(ended)
 
 
+class FakeMembers:
+    def __init__(self, db: FakeDatabase, changed: Callable[[int], None]) -> None:
+        self.db = db
+        self.changed = changed
+
+    def add(self, member: Member) -> bool:
+        key = (member.collect_id, member.user_id)
+        if key in self.db.members:
+            return False
+        self.db.members[key] = copy.deepcopy(member)
+        self.changed(member.collect_id)
+        return True
+
+    def get(self, collect_id: int, user_id: int) -> Member | None:
+        return copy.deepcopy(self.db.members.get((collect_id, user_id)))
+
+    def ids(self, collect_id: int) -> frozenset[int]:
+        return self.db.member_ids(collect_id)
+
+
 class FakeUnitOfWork(AfterCommit):
     """Rolls back by restoring a snapshot of the fake database unless `commit()` was called."""
 
@@ -331,6 +357,7 @@ class FakeUnitOfWork(AfterCommit):
         self.users = FakeUsers(db, self.mark_revoked)
         self.collects = FakeCollects(db, self.mark_changed)
         self.payments = FakePayments(db, self.mark_changed)
+        self.members = FakeMembers(db, self.mark_changed)
         self.refresh_tokens = FakeRefreshTokens(db)
         self.outbox = FakeOutbox(db)
         self.committed = False
@@ -367,7 +394,12 @@ class FakeCollectQueries:
         self.db = db
 
     def _view(self, collect: Collect) -> CollectView:
-        return CollectView.of(collect, author_name=self.db.users[collect.author_id].display_name)
+        assert collect.id is not None
+        return CollectView.of(
+            collect,
+            author_name=self.db.users[collect.author_id].display_name,
+            participants_count=len(self.db.member_ids(collect.id)),
+        )
 
     def _feed(self, collect_id: int) -> list[FeedEntry]:
         payments = sorted(
@@ -399,6 +431,11 @@ class FakeCollectQueries:
             and (filters.is_active is None or c.is_active is filters.is_active)
             and (filters.author_id is None or c.author_id == filters.author_id)
             and (
+                c.visibility is Visibility.PUBLIC
+                if filters.member_id is None
+                else filters.member_id in self.db.member_ids(c.id or 0)
+            )
+            and (
                 filters.search is None
                 or filters.search.lower() in (c.title + "\n" + c.description).lower()
             )
@@ -424,6 +461,26 @@ class FakeCollectQueries:
         entries = self._feed(collect_id)
         chosen = entries[page.offset : page.offset + page.size]
         return Page(chosen, len(entries), page.number, page.size)
+
+    def access(self, collect_id: int) -> Access | None:
+        collect = self.db.collects.get(collect_id)
+        return None if collect is None else collect.access(self.db.member_ids(collect_id))
+
+    def participant(self, collect_id: int, user_id: int) -> ParticipantView | None:
+        member = self.db.members.get((collect_id, user_id))
+        if member is None:
+            return None
+        paid = [p for p in self.db.completed_payments(collect_id) if p.payer_id == user_id]
+        return ParticipantView(
+            user=user_id,
+            name=self.db.users[user_id].display_name,
+            role=member.role,
+            joined_at=member.joined_at,
+            paid_amount=sum((p.amount for p in paid), Money.zero()),
+            donations_count=len(paid),
+            last_payment_at=max((p.payment_date for p in paid), default=None),
+            last_reminded_at=member.last_reminded_at,
+        )
 
 
 class FakePaymentQueries:
@@ -493,6 +550,9 @@ class FakeLinks:
 
     def activation(self, uid: str, token: str) -> str:
         return f"http://front/activate/{uid}/{token}"
+
+    def share(self, collect_id: int, key: str) -> str:
+        return f"http://front/collects/{collect_id}?key={key}"
 
     def password_reset(self, uid: str, token: str) -> str:
         return f"http://front/password/reset/confirm/{uid}/{token}"

@@ -11,6 +11,7 @@ from attrs import evolve
 from fundraising.application.ports.queries import Totals
 from fundraising.application.ports.seeding import Person
 from fundraising.domain.collect import Collect, Occasion
+from fundraising.domain.membership import Member, Role
 from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment, PaymentStatus
 from fundraising.domain.user import User
@@ -40,6 +41,7 @@ class FakeSeedSource:
             goal=None,
             end_date=None,
             now=now - timedelta(days=10),
+            share_key="",
         )
 
     def payment(
@@ -99,8 +101,21 @@ class FakeBulkLoader:
         for collect in collects:
             collect_id = next(self.db.ids)
             self.db.collects[collect_id] = evolve(collect, id=collect_id)
+            author = collect.author_id
+            self.db.members[(collect_id, author)] = Member(
+                collect_id, author, Role.AUTHOR, joined_at=collect.created_at
+            )
             ids.append(collect_id)
         return ids
+
+    def add_donors_as_members(self, collect_ids: Sequence[int]) -> None:
+        for collect_id in collect_ids:
+            for payment in self.db.completed_payments(collect_id):
+                key = (collect_id, payment.payer_id or 0)
+                if payment.payer_id is not None and key not in self.db.members:
+                    self.db.members[key] = Member(
+                        collect_id, payment.payer_id, Role.PARTICIPANT, payment.payment_date
+                    )
 
     def add_payments(self, payments: Iterable[Payment]) -> int:
         count = 0

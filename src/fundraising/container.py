@@ -69,6 +69,7 @@ from fundraising.application.use_cases.collects import (
     UpdateCollect,
 )
 from fundraising.application.use_cases.covers import Covers, ProcessCoverTask
+from fundraising.application.use_cases.membership import GetShareKey, JoinCollect, RotateShareKey
 from fundraising.application.use_cases.notifications import DeliverEmail
 from fundraising.application.use_cases.outbox import RelayOutbox, RunTask
 from fundraising.application.use_cases.payments import Donate, GetPayment, ListMyPayments
@@ -265,6 +266,7 @@ class Container(containers.DeclarativeContainer):
     get_collect = providers.Singleton(GetCollect, collect_queries)
     list_collects = providers.Singleton(ListCollects, collect_queries)
     list_feed = providers.Singleton(ListFeed, collect_queries)
+    join_collect = providers.Singleton(JoinCollect, uow.provider, collect_queries, clock)
 
     donate = providers.Singleton(Donate, uow.provider, clock)
     get_payment = providers.Singleton(GetPayment, uow.provider)
@@ -276,6 +278,8 @@ class Container(containers.DeclarativeContainer):
         providers.Callable(_public_url, settings),
         providers.Callable(_frontend_url, settings),
     )
+    get_share_key = providers.Singleton(GetShareKey, uow.provider, links)
+    rotate_share_key = providers.Singleton(RotateShareKey, uow.provider, links, clock)
     generate_test_data = providers.Singleton(
         GenerateTestData, providers.Singleton(SqlBulkLoader, engine, cache), hasher, clock
     )

@@ -33,6 +33,10 @@ LIST_FIELDS = {
     "cover_status",
     "created_at",
     "updated_at",
+    "visibility",
+    "hidden_from",
+    "suggested_amount",
+    "participants_count",
 }
 
 

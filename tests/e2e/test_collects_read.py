@@ -181,6 +181,7 @@ def test_page_size_is_clamped_to_100(
                     goal=None,
                     end_date=None,
                     now=clock.now(),
+                    share_key=f"key-{number}",
                 )
             )
         uow.commit()

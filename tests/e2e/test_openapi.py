@@ -44,6 +44,9 @@ CONTRACT: list[tuple[str, str, bool, set[int]]] = [
     ("PATCH", "/api/v1/collects/{id}/", True, {400, 401, 403, 404, 413}),
     ("DELETE", "/api/v1/collects/{id}/", True, {401, 403, 404, 409}),
     ("GET", "/api/v1/collects/{id}/payments/", True, {400, 401, 404}),
+    ("POST", "/api/v1/collects/{id}/join/", True, {401, 404, 409}),
+    ("GET", "/api/v1/collects/{id}/share/", True, {401, 403, 404}),
+    ("POST", "/api/v1/collects/{id}/share/rotate/", True, {401, 403, 404}),
     ("GET", "/api/v1/payments/", True, {400, 401, 404}),
     ("POST", "/api/v1/payments/", True, {400, 401, 409}),
     ("GET", "/api/v1/payments/{id}/", True, {401, 404}),
@@ -55,6 +58,7 @@ COLLECT_FIELDS = {
     "id", "title", "occasion", "description", "goal_amount", "collected_amount",
     "donors_count", "donations_count", "progress", "start_date", "end_date", "is_active", "status",
     "created_by", "author_name", "cover_url", "cover_status", "created_at", "updated_at",
+    "visibility", "hidden_from", "suggested_amount", "participants_count",
 }  # fmt: skip
 FEED_FIELDS = {"amount", "payment_date", "donor_name", "comment"}
 PAYMENT_FIELDS = {
@@ -62,7 +66,10 @@ PAYMENT_FIELDS = {
     "is_anonymous", "comment", "metadata",
 }  # fmt: skip
 USER_FIELDS = {"id", "username", "email", "first_name", "last_name", "email_verified"}
-COLLECT_WRITABLE = {"title", "occasion", "description", "goal_amount", "end_date"}
+COLLECT_WRITABLE = {
+    "title", "occasion", "description", "goal_amount", "end_date", "visibility",
+    "suggested_amount",
+}  # fmt: skip
 
 # (method, path, media type, documented properties, required ones, a contract-valid body)
 REQUEST_BODIES: list[tuple[str, str, str, set[str], set[str], dict[str, Any]]] = [
@@ -121,7 +128,7 @@ REQUEST_BODIES: list[tuple[str, str, str, set[str], set[str], dict[str, Any]]] =
     ),
     (
         "POST", "/api/v1/collects/", "application/json",
-        COLLECT_WRITABLE, {"title"},
+        COLLECT_WRITABLE | {"hidden_from"}, {"title"},
         {"title": "Подарок", "occasion": "birthday", "goal_amount": "5000.00",
          "end_date": "2030-01-31T18:00:00Z"},
     ),
@@ -131,7 +138,7 @@ REQUEST_BODIES: list[tuple[str, str, str, set[str], set[str], dict[str, Any]]] =
     ),
     (
         "PATCH", "/api/v1/collects/{id}/", "application/json",
-        COLLECT_WRITABLE | {"is_active", "cover"}, set(),
+        COLLECT_WRITABLE | {"is_active", "cover", "hidden_from"}, set(),
         {"is_active": False, "goal_amount": None, "end_date": None, "cover": None},
     ),
     (

@@ -540,8 +540,8 @@ class _Link:
             if self._inserted_payment and self._owner._disarm():
                 self._lose_answer.set()  # before the COMMIT leaves: its answer is never relayed
             self._inserted_payment = False
-        elif statement.startswith(b"ROLLBACK"):
-            self._inserted_payment = False
+        elif statement.startswith(b"ROLLBACK") and not statement.startswith(b"ROLLBACK TO"):
+            self._inserted_payment = False  # (a rollback to a savepoint keeps the transaction)
 
     def backward(self) -> None:
         try:

@@ -22,7 +22,7 @@ from tests.fakes import FakeCache, FakeTaskQueue
 from tests.integration.conftest import NOW
 from tests.services import fresh_mysql_database
 
-TABLES = {"users", "collects", "payments", "outbox", "refresh_tokens"}
+TABLES = {"users", "collects", "payments", "outbox", "refresh_tokens", "collect_members"}
 VERSION_TABLE = "alembic_version"
 
 
@@ -368,6 +368,74 @@ def test_0005_turns_is_anonymous_into_a_visibility_and_back(empty_url: str):
 
     flags = "SELECT transaction_id, is_anonymous FROM payments ORDER BY transaction_id"
     assert _select(empty_url, flags) == [("tx-0", 1), ("tx-1", 0), ("tx-2", 1)]
+
+
+def test_0006_makes_authors_and_donors_members_and_gives_each_collect_a_key(empty_url: str):
+    """Existing collects stay public; their authors and everyone who completed a donation to
+    them become members (a donor's first donation is when they joined)."""
+    migrate.upgrade(empty_url, "0001")
+    _insert_users(empty_url, ["author", "donor"])
+    migrate.upgrade(empty_url, "0005")
+    engine = build_engine(empty_url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            for title in ("Первый", "Второй"):
+                connection.execute(
+                    text(
+                        "INSERT INTO collects (author_id, title, occasion, description, "
+                        "collected_kopecks, donations_count, donors_count, start_date, "
+                        "is_active, cover_status, created_at, updated_at) VALUES (1, :title, "
+                        "'other', '', 0, 0, 0, '2026-01-01', 1, 'none', '2026-01-01', "
+                        "'2026-01-01')"
+                    ),
+                    {"title": title},
+                )
+            for n, (collect, payer, status, day) in enumerate(
+                [
+                    (1, 2, "completed", 3),
+                    (1, 2, "completed", 2),
+                    (2, 2, "failed", 2),
+                    (1, 1, "completed", 4),
+                ]
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO payments (collect_id, payer_id, amount_kopecks, status, "
+                        "transaction_id, payment_date, visibility) VALUES (:collect, :payer, "
+                        "100, :status, :tx, :day, 'public')"
+                    ),
+                    {
+                        "collect": collect,
+                        "payer": payer,
+                        "status": status,
+                        "tx": f"tx-{n}",
+                        "day": f"2026-01-0{day}",
+                    },
+                )
+    finally:
+        engine.dispose()
+
+    migrate.upgrade(empty_url, "0006")
+
+    members = _select(
+        empty_url,
+        "SELECT collect_id, user_id, role, joined_at FROM collect_members "
+        "ORDER BY collect_id, user_id",
+    )
+    assert [(c, u, role) for c, u, role, _ in members] == [
+        (1, 1, "author"),
+        (1, 2, "participant"),
+        (2, 1, "author"),
+    ]
+    assert str(members[1][3]).startswith("2026-01-02")  # the first completed donation
+    keys = _select(empty_url, "SELECT visibility, hidden_from, share_key FROM collects")
+    assert [(v, h) for v, h, _ in keys] == [("public", "[]"), ("public", "[]")]
+    assert len({k for _, _, k in keys}) == 2 and all(len(k) >= 32 for _, _, k in keys)
+
+    migrate.downgrade(empty_url, "0005")
+
+    assert "collect_members" not in _tables(empty_url)
+    assert _select(empty_url, "SELECT COUNT(*) FROM collects") == [(2,)]
 
 
 def test_every_revision_keeps_the_rows_on_the_way_up_and_down(empty_url: str):

@@ -16,6 +16,7 @@ from fundraising.application.pagination import PageRequest
 from fundraising.application.ports.queries import FEED_IN_DETAIL, CollectFilter, CollectOrdering
 from fundraising.application.views import CollectView
 from fundraising.domain.collect import Collect, CoverStatus, Occasion
+from fundraising.domain.membership import Visibility
 from fundraising.domain.money import Money
 from fundraising.domain.payment import DonationVisibility, PaymentStatus
 from fundraising.domain.user import ANONYMOUS, User
@@ -254,6 +255,10 @@ def test_a_list_item_carries_every_field(rows: Rows, collect_queries: SqlCollect
         created_at=NOW,
         updated_at=NOW,
         blocked=False,
+        visibility=Visibility.PUBLIC,
+        hidden_from=frozenset(),
+        suggested_amount=None,
+        participants_count=0,  # rows made directly, without members
     )
     assert item.created_at.tzinfo == UTC and item.created_at.microsecond == NOW.microsecond
 

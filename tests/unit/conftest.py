@@ -11,6 +11,8 @@ import pytest
 from attrs import define, field
 from dependency_injector import providers
 
+from fundraising.application.pagination import PageRequest
+from fundraising.application.ports.queries import CollectFilter
 from fundraising.application.throttles import Limit
 from fundraising.application.use_cases.accounts import (
     ActivateAccount,
@@ -37,13 +39,13 @@ from fundraising.application.use_cases.collects import (
     CreateCollect,
     DeleteCollect,
     GetCollect,
-    ListCollects,
     ListFeed,
     ModerateCollect,
     NewCollect,
     UpdateCollect,
 )
 from fundraising.application.use_cases.covers import Covers, ProcessCoverTask
+from fundraising.application.use_cases.membership import GetShareKey, JoinCollect, RotateShareKey
 from fundraising.application.use_cases.notifications import DeliverEmail
 from fundraising.application.use_cases.outbox import RelayOutbox, RunTask
 from fundraising.application.use_cases.payments import (
@@ -53,7 +55,14 @@ from fundraising.application.use_cases.payments import (
     ListMyPayments,
 )
 from fundraising.application.use_cases.reconcile import Reconcile
-from fundraising.application.views import CollectDetail, UserView
+from fundraising.application.views import (
+    CollectDetail,
+    CollectView,
+    FeedEntry,
+    Page,
+    UserView,
+    Visible,
+)
 from fundraising.container import Container
 from fundraising.domain.money import Money
 from fundraising.settings import Settings
@@ -76,6 +85,8 @@ from tests.fakes import (
     FakeUnitOfWork,
     FixedClock,
 )
+
+OUTSIDER = 10**9  # a user id no test creates: someone who takes part in nothing
 
 # The defaults of the settings, which the container turns into these.
 RELAY_GRACE = timedelta(seconds=60)
@@ -204,16 +215,37 @@ class Core:
         return self.container.moderate_collect()  # type: ignore[no-any-return]
 
     @property
-    def get_collect(self) -> GetCollect:
+    def get_visible_collect(self) -> GetCollect:
         return self.container.get_collect()  # type: ignore[no-any-return]
 
-    @property
-    def list_collects(self) -> ListCollects:
-        return self.container.list_collects()  # type: ignore[no-any-return]
+    def get_collect(self, collect_id: int, viewer_id: int = OUTSIDER) -> CollectDetail:
+        """The detail as a viewer sees it (by default someone who is not a member)."""
+        return self.get_visible_collect(collect_id, viewer_id).value
+
+    def list_collects(self, filters: CollectFilter, page: PageRequest) -> Page[CollectView]:
+        found: Visible[Page[CollectView]] = self.container.list_collects()(filters, page)
+        return found.value
 
     @property
-    def list_feed(self) -> ListFeed:
+    def list_visible_feed(self) -> ListFeed:
         return self.container.list_feed()  # type: ignore[no-any-return]
+
+    def list_feed(
+        self, collect_id: int, page: PageRequest, viewer_id: int = OUTSIDER
+    ) -> Page[FeedEntry]:
+        return self.list_visible_feed(collect_id, viewer_id, page).value
+
+    @property
+    def join_collect(self) -> JoinCollect:
+        return self.container.join_collect()  # type: ignore[no-any-return]
+
+    @property
+    def get_share_key(self) -> GetShareKey:
+        return self.container.get_share_key()  # type: ignore[no-any-return]
+
+    @property
+    def rotate_share_key(self) -> RotateShareKey:
+        return self.container.rotate_share_key()  # type: ignore[no-any-return]
 
     @property
     def donate(self) -> Donate:

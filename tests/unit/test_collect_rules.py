@@ -38,6 +38,7 @@ def open_collect(**overrides: Any) -> Collect:
         "goal": Money.of("5000.00"),
         "end_date": NOW + timedelta(days=7),
         "now": NOW,
+        "share_key": "a-share-key",
     }
     values.update(overrides)
     return Collect.open(**values)

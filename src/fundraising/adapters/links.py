@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from attrs import frozen
 
 
@@ -18,3 +20,6 @@ class UrlLinks:
 
     def password_reset(self, uid: str, token: str) -> str:
         return f"{self.frontend_url.rstrip('/')}/password/reset/confirm/{uid}/{token}"
+
+    def share(self, collect_id: int, key: str) -> str:
+        return f"{self.frontend_url.rstrip('/')}/collects/{collect_id}?{urlencode({'key': key})}"

@@ -16,6 +16,7 @@ from fundraising.domain.collect import (
     Occasion,
     collect_status,
 )
+from fundraising.domain.membership import Role, Visibility
 from fundraising.domain.money import Money
 from fundraising.domain.payment import DonationVisibility, Payment, PaymentStatus, donor_name
 from fundraising.domain.user import User
@@ -66,6 +67,10 @@ class CollectView:
     created_at: datetime
     updated_at: datetime
     blocked: bool
+    visibility: Visibility
+    hidden_from: frozenset[int]
+    suggested_amount: Money | None
+    participants_count: int
 
     def status(self, now: datetime) -> CollectStatus:
         """Derived when shown: `ended` comes with the clock, not with a write."""
@@ -78,7 +83,7 @@ class CollectView:
         return self.end_date if self.status(now) is CollectStatus.OPEN else None
 
     @classmethod
-    def of(cls, collect: Collect, *, author_name: str) -> CollectView:
+    def of(cls, collect: Collect, *, author_name: str, participants_count: int) -> CollectView:
         assert collect.id is not None
         return cls(
             id=collect.id,
@@ -100,6 +105,10 @@ class CollectView:
             created_at=collect.created_at,
             updated_at=collect.updated_at,
             blocked=collect.blocked_at is not None,
+            visibility=collect.visibility,
+            hidden_from=collect.hidden_from,
+            suggested_amount=collect.suggested_amount,
+            participants_count=participants_count,
         )
 
 
@@ -168,6 +177,30 @@ class PaymentView:
             comment=payment.comment,
             metadata=payment.metadata,
         )
+
+
+@frozen
+class ParticipantView:
+    """A member as those who run the collect see them: what they paid (completed payments,
+    anonymous ones included) and when they were last reminded."""
+
+    user: int
+    name: str
+    role: Role
+    joined_at: datetime
+    paid_amount: Money
+    donations_count: int
+    last_payment_at: datetime | None
+    last_reminded_at: datetime | None
+
+
+@frozen
+class Visible(Generic[T]):
+    """What one viewer may see, and to whom else the same answer may be shown: `audience`
+    None is every user (a cached copy carries it, so that a hit is checked without SQL)."""
+
+    value: T
+    audience: frozenset[int] | None
 
 
 @frozen

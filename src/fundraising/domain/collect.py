@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import hmac
+from collections.abc import Collection
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -15,7 +17,9 @@ from fundraising.domain.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from fundraising.domain.membership import Access, Visibility, check_hidden
 from fundraising.domain.money import Money
+from fundraising.domain.payment import check_donation_amount
 
 TITLE_MAX = 255
 DESCRIPTION_MAX = 10_000
@@ -102,6 +106,16 @@ def check_end_date(end_date: datetime | None, now: datetime) -> datetime | None:
     return end_date
 
 
+def check_suggested(suggested: Money | None, goal: Money | None) -> Money | None:
+    """A suggested share per person: a possible donation, no more than the goal."""
+    if suggested is None:
+        return None
+    check_donation_amount(suggested)
+    if goal is not None and suggested > goal:
+        raise InvalidValue(f"Must not be more than the goal ({goal}).")
+    return suggested
+
+
 def progress(collected: Money, goal: Money | None) -> Decimal | None:
     """Collected as a percentage of the goal, to one decimal; may pass 100; None without a goal."""
     if goal is None:
@@ -128,6 +142,10 @@ class Collect:
     donors_count: int = 0
     blocked_at: datetime | None = None
     block_reason: str | None = None
+    visibility: Visibility = Visibility.PUBLIC
+    hidden_from: frozenset[int] = frozenset()
+    suggested_amount: Money | None = None
+    share_key: str = ""
 
     @classmethod
     def open(
@@ -140,6 +158,10 @@ class Collect:
         goal: Money | None,
         end_date: datetime | None,
         now: datetime,
+        share_key: str,
+        visibility: Visibility = Visibility.PUBLIC,
+        hidden_from: Collection[int] = (),
+        suggested_amount: Money | None = None,
         errors: FieldErrors | None = None,
     ) -> Collect:
         """A new, active collect; every invalid field is reported at once (with `errors`)."""
@@ -148,8 +170,15 @@ class Collect:
         checked_title = errors.check("title", lambda: parse_title(title or ""))
         errors.check("description", lambda: parse_description(description))
         errors.check("end_date", lambda: check_end_date(end_date, now))
+        errors.check("suggested_amount", lambda: check_suggested(suggested_amount, goal))
+        hidden = errors.check(
+            "hidden_from",
+            lambda: check_hidden(
+                hidden_from, visibility=visibility, author_id=author_id, members=(author_id,)
+            ),
+        )
         errors.raise_if_any()
-        assert checked_title is not None
+        assert checked_title is not None and hidden is not None
         return cls(
             id=None,
             author_id=author_id,
@@ -161,6 +190,10 @@ class Collect:
             end_date=end_date,
             created_at=now,
             updated_at=now,
+            visibility=visibility,
+            hidden_from=hidden,
+            suggested_amount=suggested_amount,
+            share_key=share_key,
         )
 
     def change(
@@ -173,12 +206,17 @@ class Collect:
         goal: Money | Unchanged | None = UNCHANGED,
         end_date: datetime | Unchanged | None = UNCHANGED,
         is_active: bool | Unchanged = UNCHANGED,
+        visibility: Visibility | Unchanged = UNCHANGED,
+        hidden_from: Collection[int] | Unchanged = UNCHANGED,
+        suggested_amount: Money | Unchanged | None = UNCHANGED,
+        members: Collection[int] = (),
         errors: FieldErrors | None = None,
     ) -> bool:
         """Apply the given fields; all or nothing, every invalid field reported at once.
 
         Returns whether any field was given (an empty change leaves even `updated_at` alone).
-        A blocked collect refuses every change, once its fields are found valid.
+        A blocked collect refuses every change, once its fields are found valid. `members` are
+        the collect's members, none of whom may be hidden from it.
         """
         errors = FieldErrors() if errors is None else errors
         if isinstance(title, str):
@@ -190,25 +228,89 @@ class Collect:
         if not isinstance(end_date, Unchanged):
             new_end = end_date
             errors.check("end_date", lambda: check_end_date(new_end, now))
+        hidden = self._checked_access(visibility, hidden_from, members, errors)
+        self._check_amounts(goal, suggested_amount, errors)
         errors.raise_if_any()
         self._ensure_not_blocked()
-        if not isinstance(title, Unchanged):
-            self.title = title
-        if not isinstance(occasion, Unchanged):
-            self.occasion = occasion
-        if not isinstance(description, Unchanged):
-            self.description = description
-        if not isinstance(goal, Unchanged):
-            self.goal = goal
-        if not isinstance(end_date, Unchanged):
-            self.end_date = end_date
-        if not isinstance(is_active, Unchanged):
-            self.is_active = is_active
-        given = (title, occasion, description, goal, end_date, is_active)
-        changed = any(not isinstance(value, Unchanged) for value in given)
+        given = {
+            "title": title,
+            "occasion": occasion,
+            "description": description,
+            "goal": goal,
+            "end_date": end_date,
+            "is_active": is_active,
+            "visibility": visibility,
+            "hidden_from": UNCHANGED if hidden is None else hidden,
+            "suggested_amount": suggested_amount,
+        }
+        changes = {name: value for name, value in given.items() if value is not UNCHANGED}
+        for name, value in changes.items():
+            setattr(self, name, value)
+        changed = bool(changes)
         if changed:
             self.updated_at = now
         return changed
+
+    def _checked_access(
+        self,
+        visibility: Visibility | Unchanged,
+        hidden_from: Collection[int] | Unchanged,
+        members: Collection[int],
+        errors: FieldErrors,
+    ) -> frozenset[int] | None:
+        """The new hidden users, when the change touches who may see the collect."""
+        if isinstance(visibility, Unchanged) and isinstance(hidden_from, Unchanged):
+            return None
+        final = self.visibility if isinstance(visibility, Unchanged) else visibility
+        hidden = self.hidden_from if isinstance(hidden_from, Unchanged) else hidden_from
+        return errors.check(
+            "hidden_from",
+            lambda: check_hidden(
+                hidden, visibility=final, author_id=self.author_id, members=members
+            ),
+        )
+
+    def _check_amounts(
+        self,
+        goal: Money | Unchanged | None,
+        suggested: Money | Unchanged | None,
+        errors: FieldErrors,
+    ) -> None:
+        """A new suggested amount must fit the goal; a new goal must not fall below it."""
+        final_goal = self.goal if isinstance(goal, Unchanged) else goal
+        if not isinstance(suggested, Unchanged):
+            new = suggested
+            errors.check("suggested_amount", lambda: check_suggested(new, final_goal))
+        elif not isinstance(goal, Unchanged) and "goal_amount" not in errors:
+            current = self.suggested_amount
+            if goal is not None and current is not None and current > goal:
+                errors.add(
+                    "goal_amount", f"Must not be less than the suggested amount ({current})."
+                )
+
+    def access(self, members: Collection[int]) -> Access:
+        """Who may see it, given its members (which the collect itself does not hold)."""
+        return Access(self.visibility, frozenset(members), self.hidden_from)
+
+    def admits_joining(self, user_id: int, key: str | None) -> bool:
+        """Anyone who sees a public collect may join it; a link collect takes its share key;
+        a private one only the members its organisers add; a hidden user never."""
+        if user_id in self.hidden_from:
+            return False
+        if self.visibility is Visibility.PUBLIC:
+            return True
+        given = (key or "").encode()
+        return self.visibility is Visibility.LINK and hmac.compare_digest(
+            given, self.share_key.encode()
+        )
+
+    def ensure_open_to_join(self, now: datetime) -> None:
+        if self.status(now) is not CollectStatus.OPEN:
+            raise Conflict("This collect is not open: nobody can join it now.")
+
+    def rotate_share_key(self, key: str, now: datetime) -> None:
+        self.share_key = key
+        self.updated_at = now
 
     def status(self, now: datetime) -> CollectStatus:
         return collect_status(

@@ -51,12 +51,16 @@ return {token, redis.call('GET', ARGV[1] .. token .. ARGV[2]), redis.call('GET',
 
 
 def _packed(entry: CachedResponse) -> bytes:
-    return entry.etag.encode() + b"\n" + entry.body
+    """The ETag, the audience ("*" for every user, else user ids) and the body, in lines."""
+    audience = "*" if entry.audience is None else ",".join(map(str, sorted(entry.audience)))
+    return f"{entry.etag}\n{audience}\n".encode() + entry.body
 
 
 def _unpacked(packed: bytes) -> CachedResponse:
-    etag, _, body = packed.partition(b"\n")
-    return CachedResponse(body, etag.decode())
+    etag, _, rest = packed.partition(b"\n")
+    audience, _, body = rest.partition(b"\n")
+    ids = None if audience == b"*" else frozenset(int(i) for i in audience.split(b",") if i)
+    return CachedResponse(body, etag.decode(), ids)
 
 
 class _Breaker:

@@ -4,19 +4,40 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Engine, Select, bindparam, exists, func, insert, literal, select, update
 
 from fundraising.adapters.sql import rows
 from fundraising.adapters.sql.errors import translated_errors
 from fundraising.adapters.sql.repositories import collect_row, new_id
-from fundraising.adapters.sql.tables import collects, payments, users
+from fundraising.adapters.sql.tables import collect_members, collects, payments, users
 from fundraising.application.ports.cache import Cache
 from fundraising.application.ports.queries import Totals
 from fundraising.application.ports.seeding import Person
 from fundraising.domain.collect import Collect
-from fundraising.domain.payment import Payment
+from fundraising.domain.membership import Member, Role
+from fundraising.domain.payment import Payment, PaymentStatus
 from fundraising.domain.user import username_key
+
+_MEMBER_BATCH = 1000
+_MEMBER_COLUMNS = ["collect_id", "user_id", "role", "joined_at"]
+
+
+def _donors(collect_ids: Sequence[int]) -> Select[Any]:
+    """Who completed a donation to these collects without being a member yet, and when first."""
+    p, m = payments.c, collect_members.c
+    member = select(m.user_id).where(m.collect_id == p.collect_id, m.user_id == p.payer_id)
+    return (
+        select(p.collect_id, p.payer_id, literal(Role.PARTICIPANT.value), func.min(p.payment_date))
+        .where(
+            p.collect_id.in_(collect_ids),
+            p.status == PaymentStatus.COMPLETED.value,
+            p.payer_id.is_not(None),
+            ~exists(member),
+        )
+        .group_by(p.collect_id, p.payer_id)
+    )
 
 
 class SqlBulkLoader:
@@ -62,8 +83,21 @@ class SqlBulkLoader:
     def add_collects(self, made: Sequence[Collect]) -> list[int]:
         with translated_errors(), self._engine.begin() as db:
             ids = [new_id(db.execute(insert(collects).values(collect_row(c)))) for c in made]
+            authors = [
+                rows.member_values(Member(i, c.author_id, Role.AUTHOR, joined_at=c.created_at))
+                for i, c in zip(ids, made, strict=True)
+            ]
+            if authors:
+                db.execute(insert(collect_members), authors)
         self._changed(ids)
         return ids
+
+    def add_donors_as_members(self, collect_ids: Sequence[int]) -> None:
+        for first in range(0, len(collect_ids), _MEMBER_BATCH):
+            chosen = collect_ids[first : first + _MEMBER_BATCH]
+            with translated_errors(), self._engine.begin() as db:
+                db.execute(insert(collect_members).from_select(_MEMBER_COLUMNS, _donors(chosen)))
+            self._changed(chosen)
 
     def add_payments(self, made: Iterable[Payment]) -> int:
         values = [rows.payment_values(payment) for payment in made]

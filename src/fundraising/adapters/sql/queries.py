@@ -26,7 +26,7 @@ from sqlalchemy.sql.functions import GenericFunction
 from fundraising.adapters.sql import rows
 from fundraising.adapters.sql.engine import READ_ONLY
 from fundraising.adapters.sql.errors import translated_errors
-from fundraising.adapters.sql.tables import collects, payments, users
+from fundraising.adapters.sql.tables import collect_members, collects, payments, users
 from fundraising.adapters.sql.types import from_kopecks
 from fundraising.application.pagination import PageRequest
 from fundraising.application.ports.queries import (
@@ -40,8 +40,10 @@ from fundraising.application.views import (
     CollectView,
     FeedEntry,
     Page,
+    ParticipantView,
     PaymentView,
 )
+from fundraising.domain.membership import Access, Role, Visibility
 from fundraising.domain.payment import DonationVisibility, PaymentStatus
 
 COMPLETED = PaymentStatus.COMPLETED.value
@@ -95,12 +97,26 @@ def _names(table: Any, prefix: str) -> list[ColumnElement[Any]]:
 _with_author = collects.join(_author, _author.c.id == collects.c.author_id)
 
 
+_participants_count = (
+    select(func.count())
+    .where(collect_members.c.collect_id == collects.c.id)
+    .scalar_subquery()
+    .label("participants_count")
+)
+
+
 def _collects_with_author() -> Select[Any]:
-    return select(collects, *_names(_author, "author")).select_from(_with_author)
+    return select(collects, *_names(_author, "author"), _participants_count).select_from(
+        _with_author
+    )
 
 
 def _collect_view(row: RowMapping) -> CollectView:
-    return CollectView.of(rows.collect_of(row), author_name=rows.person_name(row, "author"))
+    return CollectView.of(
+        rows.collect_of(row),
+        author_name=rows.person_name(row, "author"),
+        participants_count=row["participants_count"],
+    )
 
 
 def _feed_entry(row: RowMapping) -> FeedEntry:
@@ -109,7 +125,7 @@ def _feed_entry(row: RowMapping) -> FeedEntry:
     return FeedEntry.of(
         amount=row["amount_kopecks"],
         payment_date=row["payment_date"],
-        visibility=DonationVisibility(row["visibility"]),
+        visibility=DonationVisibility(row["payment_visibility"]),
         comment=row["comment"],
         payer_name=payer_name,
     )
@@ -123,7 +139,7 @@ def _feed(collect_id: int) -> Select[Any]:
             p.collect_id,
             p.amount_kopecks,
             p.payment_date,
-            p.visibility,
+            p.visibility.label("payment_visibility"),
             p.comment,
             *_names(_payer, "payer"),
         )
@@ -142,6 +158,12 @@ def _filters(filters: CollectFilter) -> list[ColumnElement[bool]]:
         conditions.append(c.is_active.is_(filters.is_active))
     if filters.author_id is not None:
         conditions.append(c.author_id == filters.author_id)
+    if filters.member_id is None:
+        conditions.append(c.visibility == Visibility.PUBLIC.value)
+    else:
+        m = collect_members.c
+        mine = select(m.collect_id).where(m.user_id == filters.member_id)
+        conditions.append(c.id.in_(mine))
     if filters.search:
         conditions.append(
             or_(_contains(c.title, filters.search), _contains(c.description, filters.search))
@@ -187,12 +209,12 @@ class SqlCollectQueries:
         # One statement, so the counters and the feed come from one snapshot on any isolation level.
         feed = _feed(collect_id).limit(FEED_IN_DETAIL).subquery("feed")
         query = (
-            select(collects, *_names(_author, "author"))
+            select(collects, *_names(_author, "author"), _participants_count)
             .add_columns(
                 feed.c.id.label("feed_id"),
                 feed.c.amount_kopecks,
                 feed.c.payment_date,
-                feed.c.visibility,
+                feed.c.payment_visibility,
                 feed.c.comment,
                 feed.c.payer_first_name,
                 feed.c.payer_last_name,
@@ -222,6 +244,75 @@ class SqlCollectQueries:
                 query = _feed(collect_id).limit(page.size).offset(page.offset)
                 entries = [_feed_entry(row) for row in db.execute(query).mappings()]
         return Page(entries, total, page.number, page.size)
+
+    def access(self, collect_id: int) -> Access | None:
+        c, m = collects.c, collect_members.c
+        query = (
+            select(c.visibility, c.hidden_from, m.user_id)
+            .select_from(collects.outerjoin(collect_members, m.collect_id == c.id))
+            .where(c.id == collect_id)
+        )
+        with reading(self._engine) as db:
+            found = db.execute(query).all()
+        if not found:
+            return None
+        visibility, hidden = Visibility(found[0][0]), frozenset(found[0][1])
+        return Access(visibility, frozenset(row[2] for row in found if row[2]), hidden)
+
+    def participant(self, collect_id: int, user_id: int) -> ParticipantView | None:
+        query = _participants_of(collect_id).where(collect_members.c.user_id == user_id)
+        with reading(self._engine) as db:
+            row = db.execute(query).mappings().first()
+        return _participant(row) if row else None
+
+
+def _participants_of(collect_id: int) -> Select[Any]:
+    """The members of a collect with what each paid (completed payments), oldest first."""
+    p, m = payments.c, collect_members.c
+    paid = (
+        select(
+            p.payer_id,
+            func.sum(p.amount_kopecks, type_=BigInteger).label("paid_kopecks"),
+            func.count().label("donations_count"),
+            func.max(p.payment_date).label("last_payment_at"),
+        )
+        .where(p.collect_id == collect_id, p.status == COMPLETED)
+        .group_by(p.payer_id)
+        .subquery("paid")
+    )
+    person = users.alias("person")
+    return (
+        select(
+            m.user_id,
+            m.role,
+            m.joined_at,
+            m.last_reminded_at,
+            paid.c.paid_kopecks,
+            paid.c.donations_count,
+            paid.c.last_payment_at,
+            *_names(person, "person"),
+        )
+        .select_from(
+            collect_members.join(person, person.c.id == m.user_id).outerjoin(
+                paid, paid.c.payer_id == m.user_id
+            )
+        )
+        .where(m.collect_id == collect_id)
+        .order_by(m.joined_at, m.user_id)
+    )
+
+
+def _participant(row: RowMapping) -> ParticipantView:
+    return ParticipantView(
+        user=row["user_id"],
+        name=rows.person_name(row, "person"),
+        role=Role(row["role"]),
+        joined_at=row["joined_at"],
+        paid_amount=from_kopecks(row["paid_kopecks"] or 0),
+        donations_count=row["donations_count"] or 0,
+        last_payment_at=row["last_payment_at"],
+        last_reminded_at=row["last_reminded_at"],
+    )
 
 
 class SqlPaymentQueries:

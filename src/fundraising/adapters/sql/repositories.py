@@ -27,7 +27,14 @@ from sqlalchemy.exc import IntegrityError
 
 from fundraising.adapters.sql import rows
 from fundraising.adapters.sql.errors import is_duplicate_key, violated_constraint
-from fundraising.adapters.sql.tables import collects, outbox, payments, refresh_tokens, users
+from fundraising.adapters.sql.tables import (
+    collect_members,
+    collects,
+    outbox,
+    payments,
+    refresh_tokens,
+    users,
+)
 from fundraising.adapters.sql.types import Kopecks, UTCDateTime
 from fundraising.adapters.task_codec import decode_task, encode_task
 from fundraising.application.ports.security import RefreshToken
@@ -38,6 +45,7 @@ from fundraising.application.ports.unit_of_work import (
     DuplicateUser,
 )
 from fundraising.domain.collect import Collect
+from fundraising.domain.membership import Member
 from fundraising.domain.payment import Payment, PaymentStatus
 from fundraising.domain.user import User, username_key
 
@@ -262,6 +270,35 @@ class SqlPayments:
         query = select(payments).where(payments.c.transaction_id == transaction_id)
         row = self._db.execute(query).mappings().first()
         return rows.payment_of(row) if row else None
+
+
+class SqlMembers:
+    def __init__(self, connection: Connection, changed: Callable[[int], None]) -> None:
+        self._db = connection
+        self._changed = changed
+
+    def add(self, member: Member) -> bool:
+        if self.get(member.collect_id, member.user_id) is not None:
+            return False  # the usual case for a donor: no failed insert to undo
+        try:
+            with self._db.begin_nested():  # a racing add's key undoes this insert only
+                self._db.execute(insert(collect_members), rows.member_values(member))
+        except IntegrityError as error:
+            if is_duplicate_key(error):
+                return False
+            raise
+        self._changed(member.collect_id)
+        return True
+
+    def get(self, collect_id: int, user_id: int) -> Member | None:
+        m = collect_members.c
+        query = select(collect_members).where(m.collect_id == collect_id, m.user_id == user_id)
+        row = self._db.execute(query).mappings().first()
+        return rows.member_of(row) if row else None
+
+    def ids(self, collect_id: int) -> frozenset[int]:
+        m = collect_members.c
+        return frozenset(self._db.scalars(select(m.user_id).where(m.collect_id == collect_id)))
 
 
 class SqlRefreshTokens:

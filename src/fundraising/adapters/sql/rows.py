@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import RowMapping
 
 from fundraising.domain.collect import Collect, Cover, CoverStatus, Occasion
+from fundraising.domain.membership import Member, Role, Visibility
 from fundraising.domain.payment import DonationVisibility, Payment, PaymentStatus
 from fundraising.domain.user import DELETED_USER, User, display_name, username_key
 
@@ -62,6 +63,10 @@ def collect_of(row: RowMapping) -> Collect:
         donors_count=row["donors_count"],
         blocked_at=row["blocked_at"],
         block_reason=row["block_reason"],
+        visibility=Visibility(row["visibility"]),
+        hidden_from=frozenset(row["hidden_from"]),
+        suggested_amount=row["suggested_kopecks"],
+        share_key=row["share_key"],
     )
 
 
@@ -81,6 +86,10 @@ def collect_values(collect: Collect) -> dict[str, Any]:
         "updated_at": collect.updated_at,
         "blocked_at": collect.blocked_at,
         "block_reason": collect.block_reason,
+        "visibility": collect.visibility.value,
+        "hidden_from": sorted(collect.hidden_from),
+        "suggested_kopecks": collect.suggested_amount,
+        "share_key": collect.share_key,
     }
 
 
@@ -120,3 +129,23 @@ def person_name(row: RowMapping, prefix: str) -> str:
     return display_name(
         row[f"{prefix}_first_name"], row[f"{prefix}_last_name"], row[f"{prefix}_username"]
     )
+
+
+def member_of(row: RowMapping) -> Member:
+    return Member(
+        collect_id=row["collect_id"],
+        user_id=row["user_id"],
+        role=Role(row["role"]),
+        joined_at=row["joined_at"],
+        last_reminded_at=row["last_reminded_at"],
+    )
+
+
+def member_values(member: Member) -> dict[str, Any]:
+    return {
+        "collect_id": member.collect_id,
+        "user_id": member.user_id,
+        "role": member.role.value,
+        "joined_at": member.joined_at,
+        "last_reminded_at": member.last_reminded_at,
+    }

@@ -1,4 +1,5 @@
-"""The schema: users, collects, payments and the task outbox (the source of the migrations)."""
+"""The schema: users, collects and their members, payments, refresh tokens and the task outbox
+(the source of the migrations)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from sqlalchemy import (
 
 from fundraising.adapters.sql.types import BinaryString, JsonText, Kopecks, UTCDateTime
 from fundraising.domain.collect import BLOCK_REASON_MAX, TITLE_MAX, CoverStatus, Occasion
+from fundraising.domain.membership import Role, Visibility
 from fundraising.domain.payment import (
     COMMENT_MAX,
     TRANSACTION_ID_MAX,
@@ -102,7 +104,12 @@ collects = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("blocked_at", UTCDateTime, nullable=True, comment="blocked by an administrator"),
     Column("block_reason", String(BLOCK_REASON_MAX), nullable=True),
+    Column("visibility", String(16), nullable=False),
+    Column("hidden_from", JsonText, nullable=False, comment="user ids: the surprise guard"),
+    Column("suggested_kopecks", Kopecks, nullable=True, comment="a share per person"),
+    Column("share_key", String(64), nullable=False, comment="admits to a link collect"),
     CheckConstraint(_one_of("occasion", Occasion), name="occasion"),
+    CheckConstraint(_one_of("visibility", Visibility), name="visibility"),
     CheckConstraint(_one_of("cover_status", CoverStatus), name="cover_status"),
     CheckConstraint("collected_kopecks >= 0 AND donations_count >= 0", name="counters"),
     Index(None, "created_at", "id"),
@@ -135,6 +142,19 @@ payments = Table(
     Index(None, "collect_id", "status", "payment_date", "id"),
     Index(None, "collect_id", "payer_id", "status"),
     Index(None, "payer_id", "payment_date", "id"),
+    **_MYSQL,
+)
+
+collect_members = Table(
+    "collect_members",
+    metadata,
+    Column("collect_id", Id, ForeignKey("collects.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="RESTRICT"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Column("last_reminded_at", UTCDateTime, nullable=True),
+    CheckConstraint(_one_of("role", Role), name="role"),
+    Index(None, "user_id", "collect_id"),
     **_MYSQL,
 )
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from fundraising.adapters.sql.errors import translate, translated_errors
 from fundraising.adapters.sql.repositories import (
     SqlCollects,
+    SqlMembers,
     SqlOutbox,
     SqlPayments,
     SqlRefreshTokens,
@@ -26,6 +27,7 @@ class SqlUnitOfWork(AfterCommit):
     users: SqlUsers
     collects: SqlCollects
     payments: SqlPayments
+    members: SqlMembers
     refresh_tokens: SqlRefreshTokens
     outbox: SqlOutbox
 
@@ -42,6 +44,7 @@ class SqlUnitOfWork(AfterCommit):
         self.users = SqlUsers(connection, self.mark_revoked)
         self.collects = SqlCollects(connection, self.mark_changed)
         self.payments = SqlPayments(connection, self.mark_changed)
+        self.members = SqlMembers(connection, self.mark_changed)
         self.refresh_tokens = SqlRefreshTokens(connection)
         self.outbox = SqlOutbox(connection)
         return self

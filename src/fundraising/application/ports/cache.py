@@ -26,14 +26,19 @@ def collect_scope(collect_id: int) -> str:
 
 @frozen
 class CachedResponse:
-    """A rendered body and its ETag."""
+    """A rendered body, its ETag, and who may be shown it (`audience` None: every user)."""
 
     body: bytes
     etag: str
+    audience: frozenset[int] | None = None
 
     @classmethod
-    def of(cls, body: bytes) -> CachedResponse:
-        return cls(body, '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"')
+    def of(cls, body: bytes, audience: frozenset[int] | None = None) -> CachedResponse:
+        etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+        return cls(body, etag, audience)
+
+    def admits(self, user_id: int) -> bool:
+        return self.audience is None or user_id in self.audience
 
 
 @frozen

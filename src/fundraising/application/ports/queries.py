@@ -14,9 +14,11 @@ from fundraising.application.views import (
     CollectView,
     FeedEntry,
     Page,
+    ParticipantView,
     PaymentView,
 )
 from fundraising.domain.collect import Occasion
+from fundraising.domain.membership import Access
 from fundraising.domain.money import Money
 
 FEED_IN_DETAIL = 20
@@ -41,11 +43,15 @@ class CollectOrdering(enum.StrEnum):
 
 @frozen
 class CollectFilter:
+    """Public collects only, unless `member_id` asks for the collects of that member (of any
+    visibility: `?mine=true`)."""
+
     occasion: Occasion | None = None
     is_active: bool | None = None
     author_id: int | None = None
     search: str | None = None
     ordering: CollectOrdering = CollectOrdering.CREATED_AT_DESC
+    member_id: int | None = None
 
 
 class CollectQueries(Protocol):
@@ -60,6 +66,12 @@ class CollectQueries(Protocol):
     def feed(self, collect_id: int, page: PageRequest) -> Page[FeedEntry] | None:
         """Completed payments, newest first; None when the collect does not exist."""
         ...
+
+    def access(self, collect_id: int) -> Access | None:
+        """Who may see the collect; None when it does not exist."""
+        ...
+
+    def participant(self, collect_id: int, user_id: int) -> ParticipantView | None: ...
 
 
 class PaymentQueries(Protocol):

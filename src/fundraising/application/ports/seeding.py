@@ -53,7 +53,9 @@ class BulkLoader(Protocol):
         """Insert (person, password hash) rows; their new ids, in order."""
         ...
 
-    def add_collects(self, collects: Sequence[Collect]) -> list[int]: ...
+    def add_collects(self, collects: Sequence[Collect]) -> list[int]:
+        """Insert collects, each with its author as its first member; their new ids, in order."""
+        ...
 
     def add_payments(self, payments: Iterable[Payment]) -> int:
         """Insert payments as they are (counters untouched); how many."""
@@ -61,6 +63,10 @@ class BulkLoader(Protocol):
 
     def set_totals(self, totals: Mapping[int, Totals]) -> None:
         """Write the counters of these collects."""
+        ...
+
+    def add_donors_as_members(self, collect_ids: Sequence[int]) -> None:
+        """Make everyone who completed a donation to these collects a participant of it."""
         ...
 
     def payment_serial(self) -> int:

@@ -10,6 +10,7 @@ from typing import Protocol, Self
 from fundraising.application.ports.security import RefreshToken
 from fundraising.application.ports.tasks import OutboxMessage, Task
 from fundraising.domain.collect import Collect
+from fundraising.domain.membership import Member
 from fundraising.domain.payment import Payment
 from fundraising.domain.user import User
 
@@ -98,6 +99,20 @@ class PaymentRepository(Protocol):
     def by_transaction_id(self, transaction_id: str) -> Payment | None: ...
 
 
+class MemberRepository(Protocol):
+    """Who takes part in which collect; every change marks the collect changed."""
+
+    def add(self, member: Member) -> bool:
+        """Insert; False (and nothing changed) when the user already is a member."""
+        ...
+
+    def get(self, collect_id: int, user_id: int) -> Member | None: ...
+
+    def ids(self, collect_id: int) -> frozenset[int]:
+        """The ids of every member, the author included."""
+        ...
+
+
 class RefreshTokens(Protocol):
     def add(self, issued: RefreshToken) -> None: ...
 
@@ -155,6 +170,7 @@ class UnitOfWork(Protocol):
     users: UserRepository
     collects: CollectRepository
     payments: PaymentRepository
+    members: MemberRepository
     refresh_tokens: RefreshTokens
     outbox: Outbox
 

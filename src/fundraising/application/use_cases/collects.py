@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Literal
 
@@ -16,9 +17,10 @@ from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFac
 from fundraising.application.unit_of_work import retrying_transaction
 from fundraising.application.use_cases.auth import active_user
 from fundraising.application.use_cases.covers import Covers, StagedCover, Upload
-from fundraising.application.views import CollectDetail, CollectView, FeedEntry, Page
+from fundraising.application.views import CollectDetail, CollectView, FeedEntry, Page, Visible
 from fundraising.domain.collect import UNCHANGED, Collect, Occasion, Unchanged
 from fundraising.domain.errors import FieldErrors
+from fundraising.domain.membership import Member, Role, Visibility
 from fundraising.domain.money import Money
 
 
@@ -37,7 +39,17 @@ class CollectFields:
     end_date: datetime | Unchanged | None = UNCHANGED
     is_active: bool | Unchanged = UNCHANGED
     cover: Upload | Unchanged | None = UNCHANGED
+    visibility: Visibility | Unchanged = UNCHANGED
+    hidden_from: tuple[int, ...] | Unchanged = UNCHANGED
+    suggested_amount: Money | Unchanged | None = UNCHANGED
     conversion_errors: tuple[FieldError, ...] = field(default=(), kw_only=True)
+
+
+SHARE_KEY_BYTES = 24  # 192 bits
+
+
+def new_share_key() -> str:
+    return secrets.token_urlsafe(SHARE_KEY_BYTES)
 
 
 @frozen
@@ -59,14 +71,30 @@ class CollectDeletion:
     actor_id: int
 
 
-def _own_collect(uow: UnitOfWork, collect_id: int, actor_id: int) -> Collect:
-    """The collect, after checking the actor (401), its existence (404) and authorship (403)."""
-    active_user(uow, actor_id)
-    collect = uow.collects.get(collect_id, for_update=True)
-    if collect is None:
+def visible_collect(
+    uow: UnitOfWork, collect_id: int, viewer_id: int, *, for_update: bool = False
+) -> Collect:
+    """The collect, unless it does not exist or the viewer may not see it (404 both)."""
+    collect = uow.collects.get(collect_id, for_update=for_update)
+    if collect is None or not collect.access(uow.members.ids(collect_id)).admits(viewer_id):
         raise NotFound.of("collect")
+    return collect
+
+
+def _own_collect(uow: UnitOfWork, collect_id: int, actor_id: int) -> Collect:
+    """The collect, after checking the actor (401), that they see it (404) and authorship (403)."""
+    active_user(uow, actor_id)
+    collect = visible_collect(uow, collect_id, actor_id, for_update=True)
     collect.ensure_changeable_by(actor_id)
     return collect
+
+
+def _unknown_users(uow: UnitOfWork, ids: tuple[int, ...] | Unchanged, errors: FieldErrors) -> None:
+    if isinstance(ids, Unchanged):
+        return
+    unknown = sorted(i for i in set(ids) if uow.users.get(i) is None)
+    if unknown:
+        errors.add("hidden_from", f"No user with these ids: {unknown}.")
 
 
 def _attach(
@@ -93,21 +121,26 @@ class CreateCollect:
         def create(uow: UnitOfWork, staged: StagedCover) -> CollectDetail:
             author = active_user(uow, new.author_id)
             now = self.clock.now()
-            added = uow.collects.add(self._validated(new, staged, now))
+            added = uow.collects.add(self._validated(uow, new, staged, now))
             assert added.id is not None
+            uow.members.add(Member(added.id, new.author_id, Role.AUTHOR, joined_at=now))
             _attach(uow, added, staged.source, now)
             uow.collects.save(added)
             uow.enqueue(SendEmail(EmailKind.COLLECT_CREATED, added.id), now=now)
             uow.commit()
-            return CollectDetail(CollectView.of(added, author_name=author.display_name), ())
+            view = CollectView.of(added, author_name=author.display_name, participants_count=1)
+            return CollectDetail(view, ())
 
         with self.covers.staging(new.fields.cover) as staged:
             return retrying_transaction(self.uow_factory, lambda uow: create(uow, staged))
 
-    def _validated(self, new: NewCollect, staged: StagedCover, now: datetime) -> Collect:
+    def _validated(
+        self, uow: UnitOfWork, new: NewCollect, staged: StagedCover, now: datetime
+    ) -> Collect:
         fields = new.fields
         errors = FieldErrors(fields.conversion_errors)
         staged.report(errors)
+        _unknown_users(uow, fields.hidden_from, errors)
         return Collect.open(
             author_id=new.author_id,
             title=None if isinstance(fields.title, Unchanged) else fields.title,
@@ -116,6 +149,14 @@ class CreateCollect:
             goal=None if isinstance(fields.goal_amount, Unchanged) else fields.goal_amount,
             end_date=None if isinstance(fields.end_date, Unchanged) else fields.end_date,
             now=now,
+            share_key=new_share_key(),
+            visibility=(
+                Visibility.PUBLIC if isinstance(fields.visibility, Unchanged) else fields.visibility
+            ),
+            hidden_from=() if isinstance(fields.hidden_from, Unchanged) else fields.hidden_from,
+            suggested_amount=(
+                None if isinstance(fields.suggested_amount, Unchanged) else fields.suggested_amount
+            ),
             errors=errors,
         )
 
@@ -135,6 +176,7 @@ class UpdateCollect:
             now = self.clock.now()
             errors = FieldErrors(fields.conversion_errors)
             staged.report(errors)
+            _unknown_users(uow, fields.hidden_from, errors)
             changed = collect.change(
                 now=now,
                 title=fields.title,
@@ -143,6 +185,10 @@ class UpdateCollect:
                 goal=fields.goal_amount,
                 end_date=fields.end_date,
                 is_active=fields.is_active,
+                visibility=fields.visibility,
+                hidden_from=fields.hidden_from,
+                suggested_amount=fields.suggested_amount,
+                members=uow.members.ids(change.collect_id),
                 errors=errors,
             )
             if not changed and isinstance(fields.cover, Unchanged):
@@ -212,31 +258,47 @@ class ModerateCollect:
         retrying_transaction(self.uow_factory, moderate)
 
 
+def _audience(queries: CollectQueries, collect_id: int, viewer_id: int) -> frozenset[int] | None:
+    """Who may see the collect (None: every user), once the viewer is found to be one of them
+    (else 404: it does not exist for them)."""
+    access = queries.access(collect_id)
+    if access is None or not access.admits(viewer_id):
+        raise NotFound.of("collect")
+    return access.audience
+
+
 @frozen
 class GetCollect:
     queries: CollectQueries
 
-    def __call__(self, collect_id: int) -> CollectDetail:
+    def __call__(self, collect_id: int, viewer_id: int) -> Visible[CollectDetail]:
+        audience = _audience(self.queries, collect_id, viewer_id)
         detail = self.queries.detail(collect_id)
         if detail is None:
             raise NotFound.of("collect")
-        return detail
+        return Visible(detail, audience)
 
 
 @frozen
 class ListCollects:
     queries: CollectQueries
 
-    def __call__(self, filters: CollectFilter, page: PageRequest) -> Page[CollectView]:
-        return page_or_404(self.queries.list(filters, page))
+    def __call__(self, filters: CollectFilter, page: PageRequest) -> Visible[Page[CollectView]]:
+        """Public collects are the same for everyone; a member's own list is theirs alone."""
+        found = page_or_404(self.queries.list(filters, page))
+        mine = None if filters.member_id is None else frozenset({filters.member_id})
+        return Visible(found, mine)
 
 
 @frozen
 class ListFeed:
     queries: CollectQueries
 
-    def __call__(self, collect_id: int, page: PageRequest) -> Page[FeedEntry]:
+    def __call__(
+        self, collect_id: int, viewer_id: int, page: PageRequest
+    ) -> Visible[Page[FeedEntry]]:
+        audience = _audience(self.queries, collect_id, viewer_id)
         feed = self.queries.feed(collect_id, page)
         if feed is None:
             raise NotFound.of("collect")
-        return page_or_404(feed)
+        return Visible(page_or_404(feed), audience)

@@ -29,6 +29,7 @@ from fundraising.application.unit_of_work import retrying_transaction
 from fundraising.application.use_cases.auth import active_user
 from fundraising.application.views import Page, PaymentView
 from fundraising.domain.errors import FieldErrors
+from fundraising.domain.membership import Member, Role, Visibility
 from fundraising.domain.money import Money
 from fundraising.domain.payment import DonationVisibility, Payment
 
@@ -72,11 +73,14 @@ class Donate:
     def _donate(self, uow: UnitOfWork, donation: Donation) -> DonationResult:
         now = self.clock.now()
         payment = self._valid(uow, donation, now)
+        self._ensure_visible(uow, payment)
         try:
             added = uow.payments.add_donation(payment, now=now)
         except CollectClosed:
             self._refuse(uow, payment, now)
-        assert added.id is not None
+        assert added.id is not None and added.payer_id is not None
+        participant = Member(added.collect_id, added.payer_id, Role.PARTICIPANT, joined_at=now)
+        uow.members.add(participant)  # a donor takes part (nothing changes for a member)
         uow.enqueue(SendEmail(EmailKind.DONATION_THANKS, added.id), now=now)
         uow.enqueue(SendEmail(EmailKind.DONATION_RECEIVED, added.id), now=now)
         uow.commit()
@@ -106,6 +110,17 @@ class Donate:
                 errors.add("collect", no_such("collect"))
             errors.raise_if_any()
             raise
+
+    @staticmethod
+    def _ensure_visible(uow: UnitOfWork, payment: Payment) -> None:
+        """A collect the payer may not see is answered as an unknown one (after the 401)."""
+        collect = uow.collects.get(payment.collect_id)
+        if collect is None or collect.visibility is Visibility.PUBLIC:
+            return  # an unknown collect is refused by the donation itself
+        assert payment.payer_id is not None
+        if not collect.access(uow.members.ids(payment.collect_id)).admits(payment.payer_id):
+            active_user(uow, payment.payer_id)
+            raise ValidationFailed.single("collect", no_such("collect"))
 
     @staticmethod
     def _refuse(uow: UnitOfWork, payment: Payment, now: datetime) -> NoReturn:

@@ -13,6 +13,7 @@ from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.queries import Totals
 from fundraising.application.ports.security import PasswordHasher
 from fundraising.application.ports.seeding import BulkLoader, Person, Progress, SeedSource
+from fundraising.application.use_cases.collects import new_share_key
 from fundraising.domain.collect import Collect
 from fundraising.domain.errors import ValidationFailed
 from fundraising.domain.money import Money
@@ -114,6 +115,8 @@ class GenerateTestData:
         while len(made) < count:
             size = min(BATCH, count - len(made))
             batch = [source.collect(rng.choice(authors), now) for _ in range(size)]
+            for collect in batch:
+                collect.share_key = new_share_key()  # a secret of the service, not made-up data
             for collect, collect_id in zip(batch, self.loader.add_collects(batch), strict=True):
                 collect.id = collect_id
             made += batch
@@ -151,6 +154,7 @@ class GenerateTestData:
             written += self.loader.add_payments(batch(serial + written, size))
             progress.advance(size)
         self.loader.set_totals({cid: tally.totals() for cid, tally in tallies.items()})
+        self.loader.add_donors_as_members(list(tallies))
         return written
 
 

@@ -66,6 +66,13 @@ async def json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return data
 
 
+async def optional_json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The JSON object of a body that may be left out (no body: no fields)."""
+    if not (await request.body()).strip():
+        return {}
+    return await json_object(request)
+
+
 def _decoded(body: bytes) -> Any:
     try:
         return _JSON.decode(body)

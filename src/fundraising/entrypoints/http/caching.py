@@ -46,11 +46,13 @@ _QUERIES = {"": COLLECT_LIST_QUERY, "detail": (), "payments": PAGING}
 
 @frozen
 class Rendered:
-    """A body, and for how long the cache may keep it at most: what a clock changes (a
-    collect's `ended`) must not outlive its moment in the cache. None: as long as it likes."""
+    """A body, for how long the cache may keep it at most (what a clock changes, a collect's
+    `ended`, must not outlive its moment in the cache; None: as long as it likes), and who
+    else may be shown it (None: every user)."""
 
     body: bytes
     fresh_for: float | None = None
+    audience: frozenset[int] | None = None
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -67,7 +69,7 @@ def cache_key(scope: Scope, user_id: int, public_url: str | None) -> tuple[str, 
 
     The key covers what the body depends on: the base of its absolute links (the public URL,
     else the request's scheme and host), the path, and the query parameters the endpoint knows,
-    with `author=me` resolved to the caller so that nobody gets another's list. Unknown
+    with `author=me` and `mine` resolved to the caller so that nobody gets another's list. Unknown
     parameters change nothing, so they make no new entry.
     """
     parts = scope["path"].removeprefix(COLLECTS).strip("/").split("/")
@@ -81,13 +83,20 @@ def cache_key(scope: Scope, user_id: int, public_url: str | None) -> tuple[str, 
         return None
     # In the order given: with a repeated parameter the last one wins, so order matters.
     query = [
-        (name, str(user_id) if (name, value) == ("author", "me") else value)
+        (name, _personal(name, value, user_id))
         for name, value in parse_qsl(scope["query_string"].decode("latin-1"), True)
         if name in known
     ]
     base = public_url or f"{scope['scheme']}://{_header(scope, b'host')}"
     text = f"{base}{scope['path'].rstrip('/')}?{query}"
     return cache_scope, hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _personal(name: str, value: str, user_id: int) -> str:
+    """A parameter's value in the key: `author=me` is the caller's id, and `mine` names whose."""
+    if (name, value) == ("author", "me"):
+        return str(user_id)
+    return f"{value}@{user_id}" if name == "mine" else value
 
 
 class CachedReads:
@@ -126,6 +135,9 @@ class CachedReads:
         scope.setdefault("state", {})[_LOOKUP] = (found, lookup)
         if lookup.entry is None or not _accepts(lookup, claims):
             await self._app(scope, receive, send)  # it checks the token against the database
+            return
+        if not lookup.entry.admits(claims.user_id):
+            await self._app(scope, receive, send)  # it answers the 404
             return
         status, headers = _answer(_header(scope, b"if-none-match"), lookup.entry, "HIT")
         body = b"" if status == 304 else lookup.entry.body
@@ -172,8 +184,8 @@ async def cached_json(
         if found is None:  # a path the router took but no cache key names (e.g. /collects/+1/)
             return _respond(request, (await _rendered(render))[0], "BYPASS")
         lookup = await _lookup(cache, found, user_id)
-        if lookup.entry is not None:  # the caller's token was checked by the dependency
-            return _respond(request, lookup.entry, "HIT")
+        if lookup.entry is not None and lookup.entry.admits(user_id):
+            return _respond(request, lookup.entry, "HIT")  # the token was checked already
     entry, fresh_for = await _rendered(render)
     if lookup.version is None:
         return _respond(request, entry, "BYPASS")
@@ -226,7 +238,7 @@ async def remember_valid_after(cache: ResponseCache, user_id: int, valid_after: 
 
 async def _rendered(render: Callable[[], Rendered]) -> tuple[CachedResponse, float | None]:
     rendered = await in_thread(render)
-    return CachedResponse.of(rendered.body), rendered.fresh_for
+    return CachedResponse.of(rendered.body, rendered.audience), rendered.fresh_for
 
 
 def _answer(if_none_match: str, entry: CachedResponse, status: str) -> tuple[int, dict[str, str]]:

@@ -67,7 +67,10 @@ def _ref(schema: type[msgspec.Struct]) -> OpenAPIMediaType:
 
 
 def body(
-    json: type[msgspec.Struct], *, form: type[msgspec.Struct] | None = None
+    json: type[msgspec.Struct],
+    *,
+    form: type[msgspec.Struct] | None = None,
+    required: bool = True,
 ) -> type[Operation]:
     """An Operation class whose request body is `json` (and `form` as multipart/form-data).
 
@@ -81,7 +84,7 @@ def body(
     @dataclass
     class WithBody(Operation):
         def __post_init__(self) -> None:
-            self.request_body = RequestBody(content=content, required=True)
+            self.request_body = RequestBody(content=content, required=required)
 
     return WithBody
 

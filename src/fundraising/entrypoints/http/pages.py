@@ -20,7 +20,7 @@ S = TypeVar("S")
 
 _INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
 PAGING = ("page", "page_size")
-COLLECT_LIST_QUERY = ("occasion", "is_active", "author", "search", "ordering", *PAGING)
+COLLECT_LIST_QUERY = ("occasion", "is_active", "author", "mine", "search", "ordering", *PAGING)
 
 
 def page_request(request: Request[Any, Any, Any], page: int, page_size: int) -> PageRequest:

@@ -13,6 +13,7 @@ from fundraising.application.views import (
     CollectDetail,
     CollectView,
     FeedEntry,
+    ParticipantView,
     PaymentView,
     UserView,
 )
@@ -24,6 +25,7 @@ from fundraising.domain.collect import (
     Occasion,
 )
 from fundraising.domain.ids import MAX_ID
+from fundraising.domain.membership import Role, Visibility
 from fundraising.domain.money import Money
 from fundraising.domain.payment import (
     COMMENT_MAX,
@@ -109,15 +111,29 @@ class AccountDeletionRequest(Struct):
     current_password: Password
 
 
-class CollectCreate(Struct, kw_only=True):
+SHARE_KEY_MAX = 64
+UserId = Annotated[int, Meta(ge=1, le=MAX_ID)]
+HiddenFrom = Annotated[
+    list[UserId],
+    Meta(description="Users who may never see the collect (link and private only; at most 50)."),
+]
+
+
+class _CollectCreateFields(Struct, kw_only=True):
     title: Title
     occasion: Occasion = Occasion.OTHER
     description: Description = ""
     goal_amount: Amount | None = None
     end_date: Timestamp | None = None
+    visibility: Visibility = Visibility.PUBLIC
+    suggested_amount: Amount | None = None
 
 
-class CollectCreateForm(CollectCreate, kw_only=True):
+class CollectCreate(_CollectCreateFields, kw_only=True):
+    hidden_from: HiddenFrom = []
+
+
+class CollectCreateForm(_CollectCreateFields, kw_only=True):
     cover: CoverFile | None = None
 
 
@@ -128,9 +144,12 @@ class _CollectChanges(Struct, kw_only=True):
     goal_amount: Amount | UnsetType | None = UNSET
     end_date: Timestamp | UnsetType | None = UNSET
     is_active: bool | UnsetType = UNSET
+    visibility: Visibility | UnsetType = UNSET
+    suggested_amount: Amount | UnsetType | None = UNSET
 
 
 class CollectUpdate(_CollectChanges, kw_only=True):
+    hidden_from: HiddenFrom | UnsetType = UNSET
     cover: UnsetType | None = UNSET
 
 
@@ -150,6 +169,13 @@ class PaymentCreate(Struct, kw_only=True):
     metadata: JsonObject | None = None
 
 
+class JoinRequest(Struct, kw_only=True):
+    key: (
+        Annotated[str, Meta(max_length=SHARE_KEY_MAX, description="A link collect's share key.")]
+        | None
+    ) = None
+
+
 REQUEST_SCHEMAS: tuple[type[Struct], ...] = (
     UserRegistration,
     ActivationRequest,
@@ -166,11 +192,28 @@ REQUEST_SCHEMAS: tuple[type[Struct], ...] = (
     CollectUpdate,
     CollectUpdateForm,
     PaymentCreate,
+    JoinRequest,
 )
 
 # --- responses ---
 
 Decimal2 = Annotated[str, Meta(pattern=r"^[0-9]+\.[0-9]{2}$", examples=["150.00"])]
+
+
+class Participant(Struct):
+    user: int
+    name: str
+    role: Role
+    joined_at: datetime
+    paid_amount: Decimal2
+    donations_count: int
+    last_payment_at: datetime | None
+    last_reminded_at: datetime | None
+
+
+class ShareKey(Struct):
+    key: str
+    url: str
 
 
 class User(Struct):
@@ -211,6 +254,10 @@ class Collect(Struct):
     cover_status: CoverStatus
     created_at: datetime
     updated_at: datetime
+    visibility: Visibility
+    hidden_from: list[int]
+    suggested_amount: Decimal2 | None
+    participants_count: int
 
 
 class FeedItem(Struct):
@@ -292,6 +339,10 @@ def _collect_fields(view: CollectView, media_url: str, now: datetime) -> dict[st
         "cover_status": view.cover_status,
         "created_at": view.created_at,
         "updated_at": view.updated_at,
+        "visibility": view.visibility,
+        "hidden_from": sorted(view.hidden_from),
+        "suggested_amount": money(view.suggested_amount),
+        "participants_count": view.participants_count,
     }
 
 
@@ -308,6 +359,19 @@ def collect_detail(detail: CollectDetail, media_url: str, now: datetime) -> Coll
     return CollectDetailed(
         **_collect_fields(detail.collect, media_url, now),
         payments=[feed_item(entry) for entry in detail.payments],
+    )
+
+
+def participant(view: ParticipantView) -> Participant:
+    return Participant(
+        user=view.user,
+        name=view.name,
+        role=view.role,
+        joined_at=view.joined_at,
+        paid_amount=str(view.paid_amount),
+        donations_count=view.donations_count,
+        last_payment_at=view.last_payment_at,
+        last_reminded_at=view.last_reminded_at,
     )
 
 

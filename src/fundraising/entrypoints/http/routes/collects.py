@@ -1,4 +1,5 @@
-"""/api/v1/collects/: list, read (cached), create, change, delete, and a collect's feed."""
+"""/api/v1/collects/: list, read (cached), create, change, delete, a collect's feed, joining
+it and its share key."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, Parameter, QueryParameter
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from fundraising.application.errors import ValidationFailed
 from fundraising.application.pagination import DEFAULT_PAGE_SIZE
@@ -31,6 +32,13 @@ from fundraising.application.use_cases.collects import (
     UpdateCollect,
 )
 from fundraising.application.use_cases.covers import Upload
+from fundraising.application.use_cases.membership import (
+    GetShareKey,
+    Join,
+    JoinCollect,
+    RotateShareKey,
+    ShareRequest,
+)
 from fundraising.application.views import CollectView
 from fundraising.domain.collect import UNCHANGED, Occasion
 from fundraising.domain.ids import is_id
@@ -40,6 +48,7 @@ from fundraising.entrypoints.http.bodies import (
     form,
     is_multipart,
     json_object,
+    optional_json_object,
     read_fields,
 )
 from fundraising.entrypoints.http.caching import Rendered, cached_json
@@ -87,10 +96,13 @@ def _search(value: str | None) -> str | None:
     return value or None
 
 
-def _shown(body: bytes, views: Sequence[CollectView], now: datetime) -> Rendered:
+def _shown(
+    body: bytes, views: Sequence[CollectView], now: datetime, audience: frozenset[int] | None
+) -> Rendered:
     """A body kept by the cache no longer than the first status it shows stays true."""
     changes = [at for view in views if (at := view.status_changes_at(now)) is not None]
-    return Rendered(body, (min(changes) - now).total_seconds() if changes else None)
+    fresh_for = (min(changes) - now).total_seconds() if changes else None
+    return Rendered(body, fresh_for, audience)
 
 
 async def _fields(
@@ -102,6 +114,7 @@ async def _fields(
     else:
         fields = read_fields(await json_object(request), json_schema)
     cover = fields.get("cover")
+    hidden = fields.get("hidden_from")
     return CollectFields(
         title=fields.get("title"),
         occasion=fields.get("occasion"),
@@ -109,6 +122,9 @@ async def _fields(
         goal_amount=fields.get("goal_amount"),
         end_date=fields.get("end_date"),
         is_active=fields.get("is_active"),
+        visibility=fields.get("visibility"),
+        hidden_from=tuple(hidden) if isinstance(hidden, list) else hidden,
+        suggested_amount=fields.get("suggested_amount"),
         cover=Upload(cast(BinaryIO, cover.file)) if isinstance(cover, UploadFile) else cover,
         conversion_errors=fields.errors,
     )
@@ -140,6 +156,13 @@ class CollectController(Controller):
         occasion: FromQuery[Occasion | None] = None,
         is_active: FromQuery[bool | None] = None,
         author: Annotated[str | None, QueryParameter(description='"me" or a user id.')] = None,
+        mine: Annotated[
+            bool,
+            QueryParameter(
+                description="true: every collect the caller authors, organises or takes part "
+                "in, of any visibility (else public collects only)."
+            ),
+        ] = False,
         search: Annotated[
             str | None,
             QueryParameter(
@@ -156,6 +179,7 @@ class CollectController(Controller):
             author_id=_author(author, user_id),
             search=_search(search),
             ordering=ordering,
+            member_id=user_id if mine else None,
         )
         wanted = page_request(request, page, page_size)
         media = media_url(request)
@@ -163,9 +187,12 @@ class CollectController(Controller):
         def render() -> Rendered:
             found, now = list_collects(filters, wanted), clock.now()
             shown = page_of(
-                request, found, lambda view: schemas.collect(view, media, now), COLLECT_LIST_QUERY
+                request,
+                found.value,
+                lambda view: schemas.collect(view, media, now),
+                COLLECT_LIST_QUERY,
             )
-            return _shown(schemas.encode(shown), found.items, now)
+            return _shown(schemas.encode(shown), found.value.items, now, found.audience)
 
         return await cached_json(request, response_cache, user_id, render)
 
@@ -187,9 +214,9 @@ class CollectController(Controller):
         media = media_url(request)
 
         def render() -> Rendered:
-            detail, now = get_collect(collect_id), clock.now()
-            shown = schemas.collect_detail(detail, media, now)
-            return _shown(schemas.encode(shown), [detail.collect], now)
+            found, now = get_collect(collect_id, user_id), clock.now()
+            shown = schemas.collect_detail(found.value, media, now)
+            return _shown(schemas.encode(shown), [found.value.collect], now, found.audience)
 
         return await cached_json(request, response_cache, user_id, render)
 
@@ -212,8 +239,9 @@ class CollectController(Controller):
         wanted = page_request(request, page, page_size)
 
         def render() -> Rendered:
-            found = list_feed(collect_id, wanted)
-            return Rendered(schemas.encode(page_of(request, found, schemas.feed_item)))
+            found = list_feed(collect_id, user_id, wanted)
+            body = schemas.encode(page_of(request, found.value, schemas.feed_item))
+            return Rendered(body, audience=found.audience)
 
         return await cached_json(request, response_cache, user_id, render)
 
@@ -239,6 +267,9 @@ class CollectController(Controller):
             description=given.description,
             goal_amount=given.goal_amount,
             end_date=given.end_date,
+            visibility=given.visibility,
+            hidden_from=given.hidden_from,
+            suggested_amount=given.suggested_amount,
             cover=given.cover if isinstance(given.cover, Upload) else UNCHANGED,
             conversion_errors=given.conversion_errors,
         )
@@ -289,3 +320,50 @@ class CollectController(Controller):
     ) -> None:
         existing_id(collect_id, "collect")
         await in_thread(delete_collect, CollectDeletion(collect_id, user_id))
+
+    @post(
+        "/{collect_id:int}/join/",
+        status_code=HTTP_200_OK,
+        summary="Join a collect (a link collect takes its share key); a member stays one",
+        operation_class=body(schemas.JoinRequest, required=False),
+        responses=problems(400, 401, 404, 409, 413, 415),
+    )
+    async def join(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: Injected[int],
+        collect_id: CollectId,
+        join_collect: Injected[JoinCollect],
+    ) -> schemas.Participant:
+        existing_id(collect_id, "collect")
+        fields = read_fields(await optional_json_object(request), schemas.JoinRequest)
+        join = Join(collect_id, user_id, fields.get("key", None), conversion_errors=fields.errors)
+        return schemas.participant(await in_thread(join_collect, join))
+
+    @get(
+        "/{collect_id:int}/share/",
+        summary="The share key and link (author and organisers)",
+        responses=problems(401, 403, 404),
+    )
+    async def share_key(
+        self, user_id: Injected[int], collect_id: CollectId, get_share_key: Injected[GetShareKey]
+    ) -> schemas.ShareKey:
+        existing_id(collect_id, "collect")
+        shared = await in_thread(get_share_key, ShareRequest(collect_id, user_id))
+        return schemas.ShareKey(shared.key, shared.url)
+
+    @post(
+        "/{collect_id:int}/share/rotate/",
+        status_code=HTTP_200_OK,
+        summary="A new share key; the old one admits nobody any more (author and organisers)",
+        responses=problems(401, 403, 404),
+    )
+    async def rotate_share_key(
+        self,
+        user_id: Injected[int],
+        collect_id: CollectId,
+        rotate_share_key: Injected[RotateShareKey],
+    ) -> schemas.ShareKey:
+        existing_id(collect_id, "collect")
+        shared = await in_thread(rotate_share_key, ShareRequest(collect_id, user_id))
+        return schemas.ShareKey(shared.key, shared.url)
