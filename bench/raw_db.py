@@ -14,8 +14,9 @@ from bench.report import WRITE_CEILING, Row
 
 _SETUP = """
 INSERT INTO collects (author_id, title, occasion, description, collected_kopecks,
-  donations_count, donors_count, start_date, is_active, cover_status, created_at, updated_at)
-VALUES (%s, 'ceiling', 'other', '', 0, 0, 0, %s, 1, 'none', %s, %s)
+  donations_count, donors_count, start_date, is_active, cover_status, created_at, updated_at,
+  visibility, hidden_from, share_key)
+VALUES (%s, 'ceiling', 'other', '', 0, 0, 0, %s, 1, 'none', %s, %s, 'public', '[]', %s)
 """
 
 
@@ -39,7 +40,7 @@ def donation_ceiling(database_url: str, duration: int, threads: int) -> Row:
         user = cursor.fetchone()[0]
         targets = []
         for _ in range(20):
-            cursor.execute(_SETUP, (user, now, now, now))
+            cursor.execute(_SETUP, (user, now, now, now, uuid.uuid4().hex))
             targets.append(cursor.lastrowid)
     setup.commit()
     setup.close()
@@ -68,8 +69,8 @@ def donation_ceiling(database_url: str, duration: int, threads: int) -> Row:
                 )
             cursor.execute(
                 "INSERT INTO payments (collect_id, payer_id, amount_kopecks, status, "
-                "transaction_id, payment_date, is_anonymous) "
-                "VALUES (%s, %s, 1000, 'completed', %s, %s, 0)",
+                "transaction_id, payment_date, visibility) "
+                "VALUES (%s, %s, 1000, 'completed', %s, %s, 'public')",
                 (
                     collect,
                     user,
