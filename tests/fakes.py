@@ -466,6 +466,22 @@ class FakeCollectQueries:
         collect = self.db.collects.get(collect_id)
         return None if collect is None else collect.access(self.db.member_ids(collect_id))
 
+    def participants(
+        self, collect_id: int, paid: bool | None, page: PageRequest
+    ) -> Page[ParticipantView]:
+        members = sorted(
+            (m for (c, _), m in self.db.members.items() if c == collect_id),
+            key=lambda m: (m.joined_at, m.user_id),
+        )
+        entries = [
+            entry
+            for m in members
+            if (entry := self.participant(collect_id, m.user_id)) is not None
+            and (paid is None or (entry.paid_amount > Money.zero()) is paid)
+        ]
+        chosen = entries[page.offset : page.offset + page.size]
+        return Page(chosen, len(entries), page.number, page.size)
+
     def participant(self, collect_id: int, user_id: int) -> ParticipantView | None:
         member = self.db.members.get((collect_id, user_id))
         if member is None:

@@ -69,7 +69,12 @@ from fundraising.application.use_cases.collects import (
     UpdateCollect,
 )
 from fundraising.application.use_cases.covers import Covers, ProcessCoverTask
-from fundraising.application.use_cases.membership import GetShareKey, JoinCollect, RotateShareKey
+from fundraising.application.use_cases.membership import (
+    GetShareKey,
+    JoinCollect,
+    ListParticipants,
+    RotateShareKey,
+)
 from fundraising.application.use_cases.notifications import DeliverEmail
 from fundraising.application.use_cases.outbox import RelayOutbox, RunTask
 from fundraising.application.use_cases.payments import Donate, GetPayment, ListMyPayments
@@ -267,6 +272,7 @@ class Container(containers.DeclarativeContainer):
     list_collects = providers.Singleton(ListCollects, collect_queries)
     list_feed = providers.Singleton(ListFeed, collect_queries)
     join_collect = providers.Singleton(JoinCollect, uow.provider, collect_queries, clock)
+    list_participants = providers.Singleton(ListParticipants, uow.provider, collect_queries)
 
     donate = providers.Singleton(Donate, uow.provider, clock)
     get_payment = providers.Singleton(GetPayment, uow.provider)

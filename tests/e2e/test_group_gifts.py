@@ -287,3 +287,36 @@ def test_hiding_the_author_or_a_member_is_a_400(
     assert (both.json()["visibility"], both.json()["hidden_from"]) == ("public", [])
     lowered = client.patch(path, json={"goal_amount": "499.99"}, headers=cast["author"].headers)
     assert_problem(lowered, 400, "goal_amount")
+
+
+def test_the_participants_list_shows_who_paid_to_those_who_run_the_collect(
+    client: TestClient[Any], cast: dict[str, Account]
+) -> None:
+    collect_id = _secret(client, cast, "link")
+    key = _key(client, collect_id, cast["author"])
+    for who in ("colleague", "outsider"):
+        joined = client.post(
+            f"{COLLECTS}{collect_id}/join/", json={"key": key}, headers=cast[who].headers
+        )
+        assert joined.status_code == 200, joined.text
+    donate(client, cast["colleague"], collect_id, "300", visibility="anonymous")
+    path = f"{COLLECTS}{collect_id}/participants/"
+
+    everyone = client.get(path, headers=cast["author"].headers)
+    paid = client.get(f"{path}?paid=true", headers=cast["author"].headers).json()
+    unpaid = client.get(f"{path}?paid=false&page_size=1", headers=cast["author"].headers).json()
+
+    assert everyone.status_code == 200, everyone.text
+    entries = everyone.json()["results"]
+    assert [(e["user"], e["role"], e["paid_amount"]) for e in entries] == [
+        (cast["author"].id, "author", "0.00"),
+        (cast["colleague"].id, "participant", "300.00"),  # anonymous to the feed, not here
+        (cast["outsider"].id, "participant", "0.00"),
+    ]
+    assert entries[1]["name"] == "Пётр"
+    assert [e["user"] for e in paid["results"]] == [cast["colleague"].id]
+    assert (unpaid["count"], [e["user"] for e in unpaid["results"]]) == (2, [cast["author"].id])
+    assert unpaid["next"] is not None and "paid=false" in unpaid["next"]
+    assert_problem(client.get(path, headers=cast["colleague"].headers), 403)
+    assert_problem(client.get(path, headers=cast["anna"].headers), 404)
+    assert_problem(client.get(f"{path}?paid=maybe", headers=cast["author"].headers), 400)

@@ -45,6 +45,7 @@ CONTRACT: list[tuple[str, str, bool, set[int]]] = [
     ("DELETE", "/api/v1/collects/{id}/", True, {401, 403, 404, 409}),
     ("GET", "/api/v1/collects/{id}/payments/", True, {400, 401, 404}),
     ("POST", "/api/v1/collects/{id}/join/", True, {401, 404, 409}),
+    ("GET", "/api/v1/collects/{id}/participants/", True, {401, 403, 404}),
     ("GET", "/api/v1/collects/{id}/share/", True, {401, 403, 404}),
     ("POST", "/api/v1/collects/{id}/share/rotate/", True, {401, 403, 404}),
     ("GET", "/api/v1/payments/", True, {400, 401, 404}),

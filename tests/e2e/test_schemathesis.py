@@ -64,6 +64,7 @@ OPERATIONS = [
     "PATCH /api/v1/collects/{collect_id}/",
     "GET /api/v1/collects/{collect_id}/payments/",
     "POST /api/v1/collects/{collect_id}/join/",
+    "GET /api/v1/collects/{collect_id}/participants/",
     "GET /api/v1/collects/{collect_id}/share/",
     "POST /api/v1/collects/{collect_id}/share/rotate/",
     "GET /api/v1/payments/",

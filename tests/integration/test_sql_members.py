@@ -120,3 +120,30 @@ def test_lists_hold_public_collects_and_a_members_list_holds_theirs(
     detail = collect_queries.detail(private.id)
     assert detail is not None and detail.collect.participants_count == 2
     assert detail.collect.hidden_from == frozenset({anna.id})
+
+
+def test_participants_come_by_joining_time_and_filter_on_what_they_paid(
+    rows: Rows, uow_factory: UowFactory, collect_queries: SqlCollectQueries
+):
+    author = rows.user("author")
+    collect = rows.collect(author)
+    people = [rows.user(f"p{n}") for n in range(3)]
+    with uow_factory() as uow:
+        uow.members.add(_member(collect, author, Role.AUTHOR))
+        for n, person in enumerate(people):
+            assert collect.id is not None and person.id is not None
+            later = NOW + timedelta(minutes=n + 1)
+            uow.members.add(Member(collect.id, person.id, Role.PARTICIPANT, joined_at=later))
+        uow.commit()
+    rows.donation(collect, people[1], "10.00")
+    rows.payment_row(collect, people[2], "99.00", status=PaymentStatus.PENDING)
+
+    def users(paid: bool | None, page: PageRequest | None = None) -> list[int]:
+        found = collect_queries.participants(collect.id, paid, page or PageRequest.of())
+        return [entry.user for entry in found.items]
+
+    assert users(None) == [author.id, *(p.id for p in people)]
+    assert users(True) == [people[1].id]
+    assert users(False) == [author.id, people[0].id, people[2].id]
+    second = collect_queries.participants(collect.id, None, PageRequest.of(2, 3))
+    assert (second.count, [e.user for e in second.items]) == (4, [people[2].id])

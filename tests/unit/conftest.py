@@ -45,7 +45,12 @@ from fundraising.application.use_cases.collects import (
     UpdateCollect,
 )
 from fundraising.application.use_cases.covers import Covers, ProcessCoverTask
-from fundraising.application.use_cases.membership import GetShareKey, JoinCollect, RotateShareKey
+from fundraising.application.use_cases.membership import (
+    GetShareKey,
+    JoinCollect,
+    ListParticipants,
+    RotateShareKey,
+)
 from fundraising.application.use_cases.notifications import DeliverEmail
 from fundraising.application.use_cases.outbox import RelayOutbox, RunTask
 from fundraising.application.use_cases.payments import (
@@ -238,6 +243,10 @@ class Core:
     @property
     def join_collect(self) -> JoinCollect:
         return self.container.join_collect()  # type: ignore[no-any-return]
+
+    @property
+    def list_participants(self) -> ListParticipants:
+        return self.container.list_participants()  # type: ignore[no-any-return]
 
     @property
     def get_share_key(self) -> GetShareKey:

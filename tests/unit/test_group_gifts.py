@@ -12,7 +12,7 @@ from fundraising.application.errors import (
 )
 from fundraising.application.pagination import PageRequest
 from fundraising.application.ports.queries import CollectFilter
-from fundraising.application.use_cases.membership import Join, ShareRequest
+from fundraising.application.use_cases.membership import Join, ParticipantsRequest, ShareRequest
 from fundraising.application.use_cases.payments import Donation
 from fundraising.domain.membership import Role, Visibility
 from fundraising.domain.money import Money
@@ -196,3 +196,34 @@ def test_reads_of_a_private_collect_are_not_refused_to_a_new_member(core, people
     seen = core.get_visible_collect(collect_id, people["colleague"].id)
     assert seen.audience == frozenset({people["author"].id, people["colleague"].id})
     assert seen.value.collect.donations_count == 1
+
+
+def test_those_who_run_a_collect_see_who_paid_and_who_did_not(core, people):
+    collect_id = secret(core, people, Visibility.LINK)
+    key = core.get_share_key(ShareRequest(collect_id, people["author"].id)).key
+    for who in ("colleague", "outsider"):
+        core.clock.advance(minutes=1)
+        core.join_collect(Join(collect_id, people[who].id, key=key))
+    core.give(people["colleague"], collect_id, "300.00")
+
+    def listed(paid: bool | None) -> list[tuple[int, Role, Money]]:
+        page = core.list_participants(
+            ParticipantsRequest(collect_id, people["author"].id, paid, PageRequest.of())
+        )
+        return [(e.user, e.role, e.paid_amount) for e in page.items]
+
+    assert listed(None) == [
+        (people["author"].id, Role.AUTHOR, Money.zero()),
+        (people["colleague"].id, Role.PARTICIPANT, Money.of("300.00")),
+        (people["outsider"].id, Role.PARTICIPANT, Money.zero()),
+    ]
+    assert [user for user, *_ in listed(True)] == [people["colleague"].id]
+    assert [user for user, *_ in listed(False)] == [people["author"].id, people["outsider"].id]
+    with pytest.raises(PermissionDenied):
+        core.list_participants(
+            ParticipantsRequest(collect_id, people["colleague"].id, None, PageRequest.of())
+        )
+    with pytest.raises(NotFound):
+        core.list_participants(
+            ParticipantsRequest(collect_id, people["anna"].id, None, PageRequest.of())
+        )

@@ -265,6 +265,22 @@ class SqlCollectQueries:
             row = db.execute(query).mappings().first()
         return _participant(row) if row else None
 
+    def participants(
+        self, collect_id: int, paid: bool | None, page: PageRequest
+    ) -> Page[ParticipantView]:
+        query = _participants_of(collect_id)
+        if paid is not None:
+            paid_kopecks = query.selected_columns.paid_kopecks
+            query = query.where(paid_kopecks > 0 if paid else paid_kopecks.is_(None))
+        counted = select(func.count()).select_from(query.order_by(None).subquery())
+        with reading(self._engine) as db:
+            total = db.execute(counted).scalar_one()
+            items: list[ParticipantView] = []
+            if page.reaches(total) and total:
+                chosen = query.limit(page.size).offset(page.offset)
+                items = [_participant(row) for row in db.execute(chosen).mappings()]
+        return Page(items, total, page.number, page.size)
+
 
 def _participants_of(collect_id: int) -> Select[Any]:
     """The members of a collect with what each paid (completed payments), oldest first."""

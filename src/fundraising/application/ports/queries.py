@@ -73,6 +73,13 @@ class CollectQueries(Protocol):
 
     def participant(self, collect_id: int, user_id: int) -> ParticipantView | None: ...
 
+    def participants(
+        self, collect_id: int, paid: bool | None, page: PageRequest
+    ) -> Page[ParticipantView]:
+        """Members by `joined_at`, then id; `paid` keeps those who paid something (True) or
+        nothing (False)."""
+        ...
+
 
 class PaymentQueries(Protocol):
     def of_payer(self, payer_id: int, page: PageRequest) -> Page[PaymentView]: ...

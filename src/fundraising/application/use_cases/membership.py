@@ -6,6 +6,7 @@ from __future__ import annotations
 from attrs import field, frozen
 
 from fundraising.application.errors import FieldError, NotFound
+from fundraising.application.pagination import PageRequest, page_or_404
 from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.links import Links
 from fundraising.application.ports.queries import CollectQueries
@@ -13,7 +14,7 @@ from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFac
 from fundraising.application.unit_of_work import retrying_transaction
 from fundraising.application.use_cases.auth import active_user
 from fundraising.application.use_cases.collects import new_share_key, visible_collect
-from fundraising.application.views import ParticipantView
+from fundraising.application.views import Page, ParticipantView
 from fundraising.domain.collect import Collect
 from fundraising.domain.errors import FieldErrors
 from fundraising.domain.membership import Member, Role, ensure_runs
@@ -78,6 +79,28 @@ def run_by(uow: UnitOfWork, collect_id: int, actor_id: int, *, for_update: bool 
     collect = visible_collect(uow, collect_id, actor_id, for_update=for_update)
     ensure_runs(uow.members.get(collect_id, actor_id))
     return collect
+
+
+@frozen
+class ParticipantsRequest:
+    collect_id: int
+    actor_id: int
+    paid: bool | None
+    page: PageRequest
+
+
+@frozen
+class ListParticipants:
+    """Who takes part and what each paid, for those who run the collect."""
+
+    uow_factory: UnitOfWorkFactory
+    queries: CollectQueries
+
+    def __call__(self, request: ParticipantsRequest) -> Page[ParticipantView]:
+        with self.uow_factory() as uow:
+            run_by(uow, request.collect_id, request.actor_id)
+        found = self.queries.participants(request.collect_id, request.paid, request.page)
+        return page_or_404(found)
 
 
 @frozen

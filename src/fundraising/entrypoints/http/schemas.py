@@ -301,6 +301,7 @@ def _named(page: Any, name: str) -> Any:
 CollectPage = _named(Page[Collect], "CollectPage")
 FeedPage = _named(Page[FeedItem], "FeedPage")
 PaymentPage = _named(Page[Payment], "PaymentPage")
+ParticipantPage = _named(Page[Participant], "ParticipantPage")
 
 
 class Health(Struct):

@@ -36,6 +36,8 @@ from fundraising.application.use_cases.membership import (
     GetShareKey,
     Join,
     JoinCollect,
+    ListParticipants,
+    ParticipantsRequest,
     RotateShareKey,
     ShareRequest,
 )
@@ -59,7 +61,12 @@ from fundraising.entrypoints.http.dependencies import (
     existing_id,
 )
 from fundraising.entrypoints.http.openapi import body, problems
-from fundraising.entrypoints.http.pages import COLLECT_LIST_QUERY, page_of, page_request
+from fundraising.entrypoints.http.pages import (
+    COLLECT_LIST_QUERY,
+    PAGING,
+    page_of,
+    page_request,
+)
 from fundraising.entrypoints.http.threads import in_thread
 from fundraising.entrypoints.http.urls import base_url, media_url
 
@@ -339,6 +346,31 @@ class CollectController(Controller):
         fields = read_fields(await optional_json_object(request), schemas.JoinRequest)
         join = Join(collect_id, user_id, fields.get("key", None), conversion_errors=fields.errors)
         return schemas.participant(await in_thread(join_collect, join))
+
+    @get(
+        "/{collect_id:int}/participants/",
+        summary="Who takes part and what each paid (author and organisers), by joining time",
+        responses=problems(400, 401, 403, 404),
+    )
+    async def participants(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: Injected[int],
+        collect_id: CollectId,
+        list_participants: Injected[ListParticipants],
+        paid: Annotated[
+            bool | None,
+            QueryParameter(description="true: those who paid something; false: nothing yet."),
+        ] = None,
+        page: FromQuery[int] = 1,
+        page_size: PageSize = DEFAULT_PAGE_SIZE,
+    ) -> schemas.ParticipantPage:
+        existing_id(collect_id, "collect")
+        wanted = ParticipantsRequest(
+            collect_id, user_id, paid, page_request(request, page, page_size)
+        )
+        found = await in_thread(list_participants, wanted)
+        return page_of(request, found, schemas.participant, ("paid", *PAGING))
 
     @get(
         "/{collect_id:int}/share/",
