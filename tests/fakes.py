@@ -7,7 +7,7 @@ import io
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, BinaryIO, Self
@@ -132,6 +132,9 @@ class FakeUsers:
 
     def get(self, user_id: int, *, for_update: bool = False) -> User | None:
         return copy.deepcopy(self.db.users.get(user_id))
+
+    def existing(self, user_ids: Collection[int]) -> frozenset[int]:
+        return frozenset(user_ids) & self.db.users.keys()
 
     def by_email(self, email: str) -> User | None:
         found = [u for u in self.db.users.values() if u.email == email]

@@ -109,3 +109,14 @@ def test_emails_are_stored_lower_cased_and_unique_whatever_their_case(
     with uow_factory() as uow:
         stored = uow.users.get(registered.id)
     assert stored is not None and stored.email == "alice@example.com"
+
+
+def test_existing_names_which_ids_are_users_in_one_query(rows: Rows, uow_factory: UowFactory):
+    anna, boris = rows.user("anna"), rows.user("boris")
+
+    with uow_factory() as uow:
+        found = uow.users.existing([anna.id, boris.id, 999_999, anna.id])
+        none = uow.users.existing([])
+
+    assert found == frozenset({anna.id, boris.id})
+    assert none == frozenset()

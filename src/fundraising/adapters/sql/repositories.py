@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -152,6 +152,11 @@ class SqlUsers:
         query = select(users).where(users.c.id == user_id)
         row = self._db.execute(query.with_for_update() if for_update else query).mappings().first()
         return rows.user_of(row) if row else None
+
+    def existing(self, user_ids: Collection[int]) -> frozenset[int]:
+        if not user_ids:
+            return frozenset()
+        return frozenset(self._db.scalars(select(users.c.id).where(users.c.id.in_(user_ids))))
 
     def by_email(self, email: str) -> User | None:
         row = self._db.execute(select(users).where(users.c.email == email)).mappings().first()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -45,6 +45,10 @@ class UserRepository(Protocol):
     def get(self, user_id: int, *, for_update: bool = False) -> User | None: ...
 
     def by_email(self, email: str) -> User | None: ...
+
+    def existing(self, user_ids: Collection[int]) -> frozenset[int]:
+        """Which of these ids name a user (one query, whatever their number)."""
+        ...
 
     def by_login(self, username: str) -> User | None:
         """The account a login names: the exact username, else the one it is the same as

@@ -92,7 +92,7 @@ def _own_collect(uow: UnitOfWork, collect_id: int, actor_id: int) -> Collect:
 def _unknown_users(uow: UnitOfWork, ids: tuple[int, ...] | Unchanged, errors: FieldErrors) -> None:
     if isinstance(ids, Unchanged):
         return
-    unknown = sorted(i for i in set(ids) if uow.users.get(i) is None)
+    unknown = sorted(set(ids) - uow.users.existing(ids))
     if unknown:
         errors.add("hidden_from", f"No user with these ids: {unknown}.")
 
