@@ -347,8 +347,30 @@ class FakeMembers:
     def get(self, collect_id: int, user_id: int) -> Member | None:
         return copy.deepcopy(self.db.members.get((collect_id, user_id)))
 
+    def save(self, member: Member) -> None:
+        key = (member.collect_id, member.user_id)
+        if key in self.db.members:
+            self.db.members[key] = copy.deepcopy(member)
+        self.changed(member.collect_id)
+
+    def remove(self, collect_id: int, user_id: int) -> None:
+        self.db.members.pop((collect_id, user_id), None)
+        self.changed(collect_id)
+
     def ids(self, collect_id: int) -> frozenset[int]:
         return self.db.member_ids(collect_id)
+
+    def unpaid(self, collect_id: int) -> Sequence[Member]:
+        payers = {p.payer_id for p in self.db.completed_payments(collect_id)}
+        members = (
+            m
+            for (c, user_id), m in self.db.members.items()
+            if c == collect_id
+            and user_id not in payers
+            and self.db.users[user_id].is_active
+            and self.db.users[user_id].deleted_at is None
+        )
+        return [copy.deepcopy(m) for m in sorted(members, key=lambda m: (m.joined_at, m.user_id))]
 
 
 class FakeUnitOfWork(AfterCommit):

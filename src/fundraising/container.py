@@ -70,10 +70,15 @@ from fundraising.application.use_cases.collects import (
 )
 from fundraising.application.use_cases.covers import Covers, ProcessCoverTask
 from fundraising.application.use_cases.membership import (
+    AddOrganiser,
     GetShareKey,
+    InviteParticipant,
     JoinCollect,
     ListParticipants,
+    RemoveOrganiser,
+    RemoveParticipant,
     RotateShareKey,
+    SendReminders,
 )
 from fundraising.application.use_cases.notifications import DeliverEmail
 from fundraising.application.use_cases.outbox import RelayOutbox, RunTask
@@ -149,6 +154,10 @@ def _public_url(settings: Settings) -> str:
 
 def _frontend_url(settings: Settings) -> str:
     return settings.frontend_url or _public_url(settings)
+
+
+def _reminder_interval(settings: Settings) -> timedelta:
+    return timedelta(hours=settings.reminder_interval_hours)
 
 
 def _token_lifetimes(settings: Settings) -> TokenLifetimes:
@@ -286,6 +295,15 @@ class Container(containers.DeclarativeContainer):
     )
     get_share_key = providers.Singleton(GetShareKey, uow.provider, links)
     rotate_share_key = providers.Singleton(RotateShareKey, uow.provider, links, clock)
+    invite_participant = providers.Singleton(
+        InviteParticipant, uow.provider, collect_queries, identity, clock
+    )
+    remove_participant = providers.Singleton(RemoveParticipant, uow.provider)
+    add_organiser = providers.Singleton(AddOrganiser, uow.provider, collect_queries)
+    remove_organiser = providers.Singleton(RemoveOrganiser, uow.provider)
+    send_reminders = providers.Singleton(
+        SendReminders, uow.provider, clock, providers.Callable(_reminder_interval, settings)
+    )
     generate_test_data = providers.Singleton(
         GenerateTestData, providers.Singleton(SqlBulkLoader, engine, cache), hasher, clock
     )

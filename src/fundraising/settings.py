@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     account_emails_per_hour: int = 5
     activation_token_hours: int = 24
     reset_token_hours: int = 1
+    reminder_interval_hours: float = 24  # a member is reminded at most once in this time
     trusted_proxies: str = ""
     cors_origins: str = ""
     argon2_time_cost: int = 2

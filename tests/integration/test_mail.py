@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import cast
@@ -45,6 +46,8 @@ def notification(kind: EmailKind, **changes: object) -> Notification:
         "amount": Money.of("1250.50"),
         "goal": Money.of("15000"),
         "donor_name": "Пётр Сидоров",
+        "end_date": datetime(2026, 12, 30, 18, 0, tzinfo=UTC),
+        "suggested_amount": Money.of("500"),
     }
     values.update(changes)
     return Notification(**values)  # type: ignore[arg-type]
@@ -77,6 +80,22 @@ EXPECTED = {
         [
             "Подтвердите, что этот адрес (ivan@example.com) ваш: откройте ссылку ниже.",
             f"Ссылка действует 24{NBSP}часа.",
+        ],
+    ),
+    EmailKind.INVITATION: (
+        "Вас пригласили в сбор «Подарок Марии»",
+        [
+            "Вас добавили в участники сбора «Подарок Марии».",
+            "Сбор идёт до 30.12.2026 18:00 UTC.",
+            f"Предлагаемый взнос: {rub('500,00')}.",
+        ],
+    ),
+    EmailKind.REMINDER: (
+        "Напоминание о сборе «Подарок Марии»",
+        [
+            "Вы участвуете в сборе «Подарок Марии», но ещё не сделали взнос.",
+            "Сбор идёт до 30.12.2026 18:00 UTC.",
+            f"Предлагаемый взнос: {rub('500,00')}.",
         ],
     ),
     EmailKind.PASSWORD_RESET: (

@@ -19,7 +19,6 @@ from fundraising.domain.errors import (
     Conflict,
     FieldError,
     FieldErrors,
-    PermissionDenied,
     ValidationFailed,
 )
 from fundraising.domain.money import Money
@@ -262,13 +261,6 @@ def test_ensure_accepts_donations_names_an_ended_collect():
     collect = open_collect(end_date=NOW + timedelta(days=1))
     with pytest.raises(Conflict, match="ended"):
         collect.ensure_accepts_donations(NOW + timedelta(days=1))
-
-
-def test_only_the_author_may_change_a_collect():
-    collect = open_collect()
-    assert collect.ensure_changeable_by(AUTHOR) is None
-    with pytest.raises(PermissionDenied):
-        collect.ensure_changeable_by(AUTHOR + 1)
 
 
 def test_a_collect_without_payments_may_be_deleted():

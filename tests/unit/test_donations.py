@@ -367,14 +367,6 @@ def test_anyone_else_gets_not_found_as_for_a_missing_payment(core, scene):
     assert hidden.value.detail == missing.value.detail
 
 
-def test_a_payment_of_a_vanished_collect_is_not_found(core, scene):
-    _, donor, collect_id = scene
-    payment = core.donate(donation(donor, collect_id)).payment
-    del core.db.collects[collect_id]
-    with pytest.raises(NotFound):
-        core.get_payment(PaymentLookup(payment.id, donor.id))
-
-
 def test_my_payments_are_mine_newest_first(core, scene):
     author, donor, collect_id = scene
     other = core.collect(author).collect.id

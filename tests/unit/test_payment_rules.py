@@ -273,21 +273,21 @@ def test_metadata_that_is_not_finite_json_is_rejected(value):
 # visibility, retries, donor names
 
 
-def test_the_payer_and_the_collect_author_may_see_a_payment():
+def test_the_payer_and_those_who_run_the_collect_may_see_a_payment():
     payment = donation()
-    assert payment.is_visible_to(PAYER, collect_author_id=AUTHOR)
-    assert payment.is_visible_to(AUTHOR, collect_author_id=AUTHOR)
+    assert payment.is_visible_to(PAYER, runs_collect=False)
+    assert payment.is_visible_to(AUTHOR, runs_collect=True)
 
 
 def test_nobody_else_may_see_a_payment():
-    assert not donation().is_visible_to(99, collect_author_id=AUTHOR)
+    assert not donation().is_visible_to(99, runs_collect=False)
 
 
-def test_a_payment_whose_payer_is_gone_is_visible_to_the_author_only():
+def test_a_payment_whose_payer_is_gone_is_visible_to_those_who_run_the_collect_only():
     payment = donation()
     payment.payer_id = None
-    assert payment.is_visible_to(AUTHOR, collect_author_id=AUTHOR)
-    assert not payment.is_visible_to(PAYER, collect_author_id=AUTHOR)
+    assert payment.is_visible_to(AUTHOR, runs_collect=True)
+    assert not payment.is_visible_to(PAYER, runs_collect=False)
 
 
 def test_the_same_payer_collect_and_amount_is_a_retry():

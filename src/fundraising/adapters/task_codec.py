@@ -9,13 +9,25 @@ from fundraising.application.ports.tasks import EmailKind, ProcessCover, SendEma
 
 def encode_task(task: Task) -> dict[str, Any]:
     if isinstance(task, SendEmail):
-        return {"type": "send_email", "kind": task.kind.value, "subject_id": task.subject_id}
+        encoded: dict[str, Any] = {
+            "type": "send_email",
+            "kind": task.kind.value,
+            "subject_id": task.subject_id,
+        }
+        if task.recipient_id is not None:
+            encoded["recipient_id"] = task.recipient_id
+        return encoded
     return {"type": "process_cover", "collect_id": task.collect_id, "source": task.source}
 
 
 def decode_task(data: dict[str, Any]) -> Task:
     if data["type"] == "send_email":
-        return SendEmail(EmailKind(data["kind"]), int(data["subject_id"]))
+        recipient = data.get("recipient_id")
+        return SendEmail(
+            EmailKind(data["kind"]),
+            int(data["subject_id"]),
+            None if recipient is None else int(recipient),
+        )
     if data["type"] == "process_cover":
         return ProcessCover(int(data["collect_id"]), str(data["source"]))
     raise ValueError(f"unknown task type {data['type']!r}")

@@ -14,7 +14,6 @@ from fundraising.domain.errors import (
     Conflict,
     FieldErrors,
     InvalidValue,
-    PermissionDenied,
     ValidationFailed,
 )
 from fundraising.domain.membership import Access, Visibility, check_hidden
@@ -304,9 +303,10 @@ class Collect:
             given, self.share_key.encode()
         )
 
-    def ensure_open_to_join(self, now: datetime) -> None:
-        if self.status(now) is not CollectStatus.OPEN:
-            raise Conflict("This collect is not open: nobody can join it now.")
+    def ensure_open(self, now: datetime) -> None:
+        """Joining and reminders need an open collect."""
+        if (status := self.status(now)) is not CollectStatus.OPEN:
+            raise Conflict(f"This collect is not open (it is {status}).")
 
     def rotate_share_key(self, key: str, now: datetime) -> None:
         self.share_key = key
@@ -358,10 +358,6 @@ class Collect:
     def _ensure_not_blocked(self) -> None:
         if self.blocked_at is not None:
             raise Conflict("This collect was blocked by an administrator and cannot be changed.")
-
-    def ensure_changeable_by(self, user_id: int) -> None:
-        if user_id != self.author_id:
-            raise PermissionDenied("Only the author of this collect may change or delete it.")
 
     def ensure_deletable(self, *, has_payments: bool) -> None:
         if has_payments:

@@ -67,10 +67,11 @@ def check_hidden(
     return chosen
 
 
-def ensure_runs(member: Member | None) -> None:
+def ensure_runs(member: Member | None) -> Member:
     """Only the author and organisers run a collect (its key, participants and reminders)."""
     if member is None or not member.manages:
         raise PermissionDenied("Only the author and organisers of this collect may do this.")
+    return member
 
 
 @define(eq=False)
@@ -92,17 +93,27 @@ class Member:
         if self.role is not Role.AUTHOR:
             raise PermissionDenied("Only the author of this collect may do this.")
 
-    def ensure_removable(self) -> None:
-        if self.role is Role.AUTHOR:
+    def ensure_may_remove(self, member: Member) -> None:
+        """Who runs a collect removes its participants; organisers only the author does, and
+        the author nobody."""
+        if member.role is Role.ORGANISER and self.role is not Role.AUTHOR:
+            raise PermissionDenied("Only the author of this collect may remove its organisers.")
+        if member.role is Role.AUTHOR:
             raise Conflict("The author cannot be removed from their collect.")
 
     def reminder_due(self, now: datetime, interval: timedelta) -> bool:
         return self.last_reminded_at is None or now - self.last_reminded_at >= interval
 
+    def remind(self, now: datetime) -> None:
+        self.last_reminded_at = now
+
     def promote(self) -> None:
-        if self.role is not Role.AUTHOR:
-            self.role = Role.ORGANISER
+        """Make a participant an organiser (an organiser stays one)."""
+        if self.role is Role.AUTHOR:
+            raise InvalidValue("The author runs the collect already.")
+        self.role = Role.ORGANISER
 
     def demote(self) -> None:
+        """An organiser becomes a participant again."""
         if self.role is Role.ORGANISER:
             self.role = Role.PARTICIPANT

@@ -177,9 +177,9 @@ class Payment:
             metadata=checked_metadata,
         )
 
-    def is_visible_to(self, user_id: int, *, collect_author_id: int) -> bool:
-        """Its payer and the collect's author may see a payment; nobody else."""
-        return user_id in (self.payer_id, collect_author_id)
+    def is_visible_to(self, user_id: int, *, runs_collect: bool) -> bool:
+        """Its payer and those who run the collect (author, organisers) see a payment."""
+        return runs_collect or user_id == self.payer_id
 
     def is_retry_of(self, *, payer_id: int, collect_id: int, amount: Money) -> bool:
         """Whether a donation with this payment's transaction id is the same donation sent again."""

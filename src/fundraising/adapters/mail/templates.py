@@ -37,25 +37,31 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+_SUBJECTS = {
+    EmailKind.COLLECT_CREATED: "Сбор «{title}» создан",
+    EmailKind.DONATION_THANKS: "Спасибо за пожертвование в сбор «{title}»",
+    EmailKind.DONATION_RECEIVED: "Новое пожертвование в сбор «{title}»",
+    EmailKind.ACCOUNT_ACTIVATION: "Подтвердите адрес электронной почты",
+    EmailKind.PASSWORD_RESET: "Сброс пароля",
+    EmailKind.INVITATION: "Вас пригласили в сбор «{title}»",
+    EmailKind.REMINDER: "Напоминание о сборе «{title}»",
+}
+
+
 def _subject(n: Notification) -> str:
-    return _one_line(_subject_text(n))
+    return _one_line(_SUBJECTS[n.kind].format(title=n.collect_title))
 
 
-def _subject_text(n: Notification) -> str:
-    match n.kind:
-        case EmailKind.COLLECT_CREATED:
-            return f"Сбор «{n.collect_title}» создан"
-        case EmailKind.DONATION_THANKS:
-            return f"Спасибо за пожертвование в сбор «{n.collect_title}»"
-        case EmailKind.DONATION_RECEIVED:
-            return f"Новое пожертвование в сбор «{n.collect_title}»"
-        case EmailKind.ACCOUNT_ACTIVATION:
-            return "Подтвердите адрес электронной почты"
-        case EmailKind.PASSWORD_RESET:
-            return "Сброс пароля"
+def _terms(n: Notification) -> list[str]:
+    """When a collect ends and the share asked of each member, for invitations and reminders."""
+    ends = "без срока" if n.end_date is None else f"до {n.end_date:%d.%m.%Y %H:%M} UTC"
+    share = [f"Предлагаемый взнос: {_roubles(n.suggested_amount)}."] if n.suggested_amount else []
+    return [f"Сбор идёт {ends}.", *share]
 
 
 def _paragraphs(n: Notification) -> list[str]:
+    if n.kind.about_the_account:
+        return _account_paragraphs(n)
     match n.kind:
         case EmailKind.COLLECT_CREATED:
             return [
@@ -76,13 +82,29 @@ def _paragraphs(n: Notification) -> list[str]:
                 f"Цель сбора: {_roubles(n.goal)}.",
                 "Все пожертвования сбора:",
             ]
+        case EmailKind.INVITATION:
+            return [
+                f"Вас добавили в участники сбора «{n.collect_title}».",
+                *_terms(n),
+                "Открыть сбор:",
+            ]
+        case _:  # a reminder
+            return [
+                f"Вы участвуете в сборе «{n.collect_title}», но ещё не сделали взнос.",
+                *_terms(n),
+                "Сделать взнос можно здесь:",
+            ]
+
+
+def _account_paragraphs(n: Notification) -> list[str]:
+    match n.kind:
         case EmailKind.ACCOUNT_ACTIVATION:
             return [
                 f"Подтвердите, что этот адрес ({n.to}) ваш: откройте ссылку ниже.",
                 f"Ссылка действует {_hours(n.valid_hours)}. Если вы не регистрировались "
                 "в «Фандрайзинге» и не меняли адрес, просто удалите это письмо.",
             ]
-        case EmailKind.PASSWORD_RESET:
+        case _:  # a password reset
             return [
                 "Кто-то (надеемся, вы) попросил сбросить пароль вашей учётной записи.",
                 f"Задать новый пароль можно по ссылке ниже; она действует {_hours(n.valid_hours)}"

@@ -301,9 +301,40 @@ class SqlMembers:
         row = self._db.execute(query).mappings().first()
         return rows.member_of(row) if row else None
 
+    def save(self, member: Member) -> None:
+        m = collect_members.c
+        self._db.execute(
+            update(collect_members)
+            .where(m.collect_id == member.collect_id, m.user_id == member.user_id)
+            .values(role=member.role.value, last_reminded_at=member.last_reminded_at)
+        )
+        self._changed(member.collect_id)
+
+    def remove(self, collect_id: int, user_id: int) -> None:
+        m = collect_members.c
+        self._db.execute(
+            delete(collect_members).where(m.collect_id == collect_id, m.user_id == user_id)
+        )
+        self._changed(collect_id)
+
     def ids(self, collect_id: int) -> frozenset[int]:
         m = collect_members.c
         return frozenset(self._db.scalars(select(m.user_id).where(m.collect_id == collect_id)))
+
+    def unpaid(self, collect_id: int) -> Sequence[Member]:
+        m, p, u = collect_members.c, payments.c, users.c
+        paid = exists().where(
+            p.collect_id == collect_id,
+            p.payer_id == m.user_id,
+            p.status == PaymentStatus.COMPLETED.value,
+        )
+        query = (
+            select(collect_members)
+            .join(users, u.id == m.user_id)
+            .where(m.collect_id == collect_id, u.is_active.is_(True), u.deleted_at.is_(None), ~paid)
+            .order_by(m.joined_at, m.user_id)
+        )
+        return [rows.member_of(row) for row in self._db.execute(query).mappings()]
 
 
 class SqlRefreshTokens:

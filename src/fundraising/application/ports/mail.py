@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from attrs import frozen
@@ -23,6 +24,8 @@ class Notification:
     goal: Money | None = None
     donor_name: str | None = None
     comment: str | None = None  # the donor's wish
+    end_date: datetime | None = None  # invitations and reminders: when the collect ends
+    suggested_amount: Money | None = None  # and the share asked of each member
     valid_hours: int | None = None  # how long the link of an account e-mail works
 
 

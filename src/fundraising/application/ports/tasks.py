@@ -14,6 +14,8 @@ class EmailKind(enum.StrEnum):
     DONATION_RECEIVED = "donation_received"
     ACCOUNT_ACTIVATION = "account_activation"
     PASSWORD_RESET = "password_reset"
+    INVITATION = "invitation"
+    REMINDER = "reminder"
 
     @property
     def about_the_account(self) -> bool:
@@ -23,11 +25,13 @@ class EmailKind(enum.StrEnum):
 
 @frozen
 class SendEmail:
-    """Send one e-mail; `subject_id` is the collect (created), the payment (donations) or the
-    user (account e-mails)."""
+    """Send one e-mail; `subject_id` is the collect (created, invitations, reminders), the
+    payment (donations) or the user (account e-mails). An invitation or a reminder goes to the
+    member `recipient_id`."""
 
     kind: EmailKind
     subject_id: int
+    recipient_id: int | None = None
 
 
 @frozen

@@ -112,8 +112,18 @@ class MemberRepository(Protocol):
 
     def get(self, collect_id: int, user_id: int) -> Member | None: ...
 
+    def save(self, member: Member) -> None:
+        """Write its role and when it was last reminded."""
+        ...
+
+    def remove(self, collect_id: int, user_id: int) -> None: ...
+
     def ids(self, collect_id: int) -> frozenset[int]:
         """The ids of every member, the author included."""
+        ...
+
+    def unpaid(self, collect_id: int) -> Sequence[Member]:
+        """The members, active users, with no completed payment to the collect."""
         ...
 
 

@@ -20,7 +20,7 @@ from fundraising.application.use_cases.covers import Covers, StagedCover, Upload
 from fundraising.application.views import CollectDetail, CollectView, FeedEntry, Page, Visible
 from fundraising.domain.collect import UNCHANGED, Collect, Occasion, Unchanged
 from fundraising.domain.errors import FieldErrors
-from fundraising.domain.membership import Member, Role, Visibility
+from fundraising.domain.membership import Member, Role, Visibility, ensure_runs
 from fundraising.domain.money import Money
 
 
@@ -81,12 +81,14 @@ def visible_collect(
     return collect
 
 
-def _own_collect(uow: UnitOfWork, collect_id: int, actor_id: int) -> Collect:
-    """The collect, after checking the actor (401), that they see it (404) and authorship (403)."""
+def run_by(
+    uow: UnitOfWork, collect_id: int, actor_id: int, *, for_update: bool = False
+) -> tuple[Collect, Member]:
+    """The collect and the actor's place in it, for its author or an organiser: 401, then 404
+    for who may not see it, then 403 for the other viewers."""
     active_user(uow, actor_id)
-    collect = visible_collect(uow, collect_id, actor_id, for_update=True)
-    collect.ensure_changeable_by(actor_id)
-    return collect
+    collect = visible_collect(uow, collect_id, actor_id, for_update=for_update)
+    return collect, ensure_runs(uow.members.get(collect_id, actor_id))
 
 
 def _unknown_users(uow: UnitOfWork, ids: tuple[int, ...] | Unchanged, errors: FieldErrors) -> None:
@@ -172,7 +174,7 @@ class UpdateCollect:
         fields = change.fields
 
         def update(uow: UnitOfWork, staged: StagedCover) -> None:
-            collect = _own_collect(uow, change.collect_id, change.actor_id)
+            collect, _ = run_by(uow, change.collect_id, change.actor_id, for_update=True)
             now = self.clock.now()
             errors = FieldErrors(fields.conversion_errors)
             staged.report(errors)
@@ -213,7 +215,8 @@ class DeleteCollect:
 
     def __call__(self, deletion: CollectDeletion) -> None:
         def delete(uow: UnitOfWork) -> None:
-            collect = _own_collect(uow, deletion.collect_id, deletion.actor_id)
+            collect, actor = run_by(uow, deletion.collect_id, deletion.actor_id, for_update=True)
+            actor.ensure_author()
             collect.ensure_deletable(has_payments=uow.collects.has_payments(deletion.collect_id))
             uow.collects.delete(deletion.collect_id)
             self.covers.delete_after_commit(uow, collect.cover.files)

@@ -1,23 +1,26 @@
-"""Taking part in a collect: joining it, and its share key (read and rotated by those who run
-it)."""
+"""Taking part in a collect: joining it; and for those who run it, its share key, its
+participants (invited, listed, removed), its organisers and reminders to those who have not paid."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from attrs import field, frozen
 
-from fundraising.application.errors import FieldError, NotFound
+from fundraising.application.errors import Conflict, FieldError, NotFound
 from fundraising.application.pagination import PageRequest, page_or_404
 from fundraising.application.ports.clock import Clock
+from fundraising.application.ports.identity import IdentityRules
 from fundraising.application.ports.links import Links
 from fundraising.application.ports.queries import CollectQueries
+from fundraising.application.ports.tasks import EmailKind, SendEmail
 from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from fundraising.application.unit_of_work import retrying_transaction
 from fundraising.application.use_cases.auth import active_user
-from fundraising.application.use_cases.collects import new_share_key, visible_collect
+from fundraising.application.use_cases.collects import new_share_key, run_by
 from fundraising.application.views import Page, ParticipantView
-from fundraising.domain.collect import Collect
 from fundraising.domain.errors import FieldErrors
-from fundraising.domain.membership import Member, Role, ensure_runs
+from fundraising.domain.membership import Member, Role
 
 
 @frozen
@@ -40,7 +43,7 @@ class JoinCollect:
     def __call__(self, join: Join) -> ParticipantView:
         def run(uow: UnitOfWork) -> None:
             active_user(uow, join.user_id)
-            collect = uow.collects.get(join.collect_id)
+            collect = uow.collects.get(join.collect_id, for_update=True)  # before `hidden_from`
             if collect is None:
                 raise NotFound.of("collect")
             if uow.members.get(join.collect_id, join.user_id) is not None:
@@ -49,7 +52,7 @@ class JoinCollect:
                 raise NotFound.of("collect")
             FieldErrors(join.conversion_errors).raise_if_any()
             now = self.clock.now()
-            collect.ensure_open_to_join(now)
+            collect.ensure_open(now)
             uow.members.add(Member(join.collect_id, join.user_id, Role.PARTICIPANT, now))
             uow.commit()
 
@@ -70,15 +73,6 @@ class ShareKey:
 class ShareRequest:
     collect_id: int
     actor_id: int
-
-
-def run_by(uow: UnitOfWork, collect_id: int, actor_id: int, *, for_update: bool = False) -> Collect:
-    """The collect, for its author or an organiser: 401, then 404 for who may not see it, then
-    403 for the other viewers."""
-    active_user(uow, actor_id)
-    collect = visible_collect(uow, collect_id, actor_id, for_update=for_update)
-    ensure_runs(uow.members.get(collect_id, actor_id))
-    return collect
 
 
 @frozen
@@ -110,7 +104,7 @@ class GetShareKey:
 
     def __call__(self, request: ShareRequest) -> ShareKey:
         with self.uow_factory() as uow:
-            collect = run_by(uow, request.collect_id, request.actor_id)
+            collect, _ = run_by(uow, request.collect_id, request.actor_id)
         return ShareKey(collect.share_key, self.links.share(request.collect_id, collect.share_key))
 
 
@@ -124,7 +118,7 @@ class RotateShareKey:
 
     def __call__(self, request: ShareRequest) -> ShareKey:
         def rotate(uow: UnitOfWork) -> str:
-            collect = run_by(uow, request.collect_id, request.actor_id, for_update=True)
+            collect, _ = run_by(uow, request.collect_id, request.actor_id, for_update=True)
             collect.rotate_share_key(new_share_key(), self.clock.now())
             uow.collects.save(collect)
             uow.commit()
@@ -132,3 +126,197 @@ class RotateShareKey:
 
         key = retrying_transaction(self.uow_factory, rotate)
         return ShareKey(key, self.links.share(request.collect_id, key))
+
+
+def _entry(queries: CollectQueries, collect_id: int, user_id: int) -> ParticipantView:
+    entry = queries.participant(collect_id, user_id)
+    if entry is None:  # removed meanwhile
+        raise NotFound.of("participant")
+    return entry
+
+
+@frozen
+class Invitation:
+    """Whom to invite: a user id or the e-mail of a registered user."""
+
+    collect_id: int
+    actor_id: int
+    user: int | None = None
+    email: str | None = None
+    conversion_errors: tuple[FieldError, ...] = field(default=(), kw_only=True)
+
+
+@frozen
+class InviteParticipant:
+    """Make a registered user a participant and e-mail them the invitation."""
+
+    uow_factory: UnitOfWorkFactory
+    queries: CollectQueries
+    identity: IdentityRules
+    clock: Clock
+
+    def __call__(self, invitation: Invitation) -> ParticipantView:
+        def invite(uow: UnitOfWork) -> int:
+            collect, _ = run_by(uow, invitation.collect_id, invitation.actor_id, for_update=True)
+            errors = FieldErrors(invitation.conversion_errors)
+            field_name, invitee = self._invitee(uow, invitation, errors)
+            if invitee is not None and invitee in collect.hidden_from:
+                errors.add(field_name, "This collect is kept secret from this user.")
+            errors.raise_if_any()
+            assert invitee is not None
+            now = self.clock.now()
+            member = Member(invitation.collect_id, invitee, Role.PARTICIPANT, now)
+            if not uow.members.add(member):
+                raise Conflict("This user is a member of the collect already.")
+            uow.enqueue(SendEmail(EmailKind.INVITATION, invitation.collect_id, invitee), now=now)
+            uow.commit()
+            return invitee
+
+        invitee = retrying_transaction(self.uow_factory, invite)
+        return _entry(self.queries, invitation.collect_id, invitee)
+
+    def _invitee(
+        self, uow: UnitOfWork, invitation: Invitation, errors: FieldErrors
+    ) -> tuple[str, int | None]:
+        """The field that names the invitee, and their id unless it names no active user."""
+        if invitation.user is not None and invitation.email is not None:
+            errors.add("email", "Give a user id or an e-mail, not both.")
+            return "email", None
+        if invitation.email is not None:
+            email = errors.check("email", lambda: self.identity.email(invitation.email or ""))
+            user = None if email is None else uow.users.by_email(email)
+            field_name, missing = "email", "No user with this e-mail."
+        else:
+            if invitation.user is None:
+                errors.require("user", None)
+                return "user", None
+            user = uow.users.get(invitation.user)
+            field_name, missing = "user", "No user with this id."
+        if user is None or user.id is None or not user.is_active or user.deleted_at is not None:
+            if field_name not in errors:
+                errors.add(field_name, missing)
+            return field_name, None
+        return field_name, user.id
+
+
+@frozen
+class MemberRequest:
+    """What the author or an organiser does to a member: `user_id` is None when the body did not
+    name a valid one (its error is in `conversion_errors`)."""
+
+    collect_id: int
+    actor_id: int
+    user_id: int | None
+    conversion_errors: tuple[FieldError, ...] = field(default=(), kw_only=True)
+
+
+def _member(uow: UnitOfWork, request: MemberRequest, what: str) -> Member:
+    member = (
+        None if request.user_id is None else uow.members.get(request.collect_id, request.user_id)
+    )
+    if member is None:
+        raise NotFound.of(what)
+    return member
+
+
+@frozen
+class RemoveParticipant:
+    """A member leaves the collect (their payments stay); an organiser only by the author, the
+    author never."""
+
+    uow_factory: UnitOfWorkFactory
+
+    def __call__(self, request: MemberRequest) -> None:
+        def remove(uow: UnitOfWork) -> None:
+            _, actor = run_by(uow, request.collect_id, request.actor_id, for_update=True)
+            member = _member(uow, request, "participant")
+            actor.ensure_may_remove(member)
+            uow.members.remove(member.collect_id, member.user_id)
+            uow.commit()
+
+        retrying_transaction(self.uow_factory, remove)
+
+
+@frozen
+class AddOrganiser:
+    """The author makes a member an organiser."""
+
+    uow_factory: UnitOfWorkFactory
+    queries: CollectQueries
+
+    def __call__(self, request: MemberRequest) -> ParticipantView:
+        def promote(uow: UnitOfWork) -> int:
+            _, actor = run_by(uow, request.collect_id, request.actor_id, for_update=True)
+            actor.ensure_author()
+            errors = FieldErrors(request.conversion_errors)
+            errors.require("user", request.user_id)
+            member = None
+            if request.user_id is not None:
+                member = uow.members.get(request.collect_id, request.user_id)
+                if member is None:
+                    errors.add("user", "This user is not a member of the collect.")
+                else:
+                    errors.check("user", member.promote)
+            errors.raise_if_any()
+            assert member is not None
+            uow.members.save(member)
+            uow.commit()
+            return member.user_id
+
+        user_id = retrying_transaction(self.uow_factory, promote)
+        return _entry(self.queries, request.collect_id, user_id)
+
+
+@frozen
+class RemoveOrganiser:
+    """The author makes an organiser a participant again."""
+
+    uow_factory: UnitOfWorkFactory
+
+    def __call__(self, request: MemberRequest) -> None:
+        def demote(uow: UnitOfWork) -> None:
+            _, actor = run_by(uow, request.collect_id, request.actor_id, for_update=True)
+            actor.ensure_author()
+            member = _member(uow, request, "organiser")
+            if member.role is not Role.ORGANISER:
+                raise NotFound.of("organiser")
+            member.demote()
+            uow.members.save(member)
+            uow.commit()
+
+        retrying_transaction(self.uow_factory, demote)
+
+
+@frozen
+class Reminders:
+    reminded: int
+    skipped: int
+
+
+@frozen
+class SendReminders:
+    """E-mail every member who has paid nothing (but the caller), at most once per `interval`."""
+
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    interval: timedelta
+
+    def __call__(self, request: ShareRequest) -> Reminders:
+        def remind(uow: UnitOfWork) -> Reminders:
+            collect, _ = run_by(uow, request.collect_id, request.actor_id, for_update=True)
+            now = self.clock.now()
+            collect.ensure_open(now)
+            unpaid = [
+                m for m in uow.members.unpaid(request.collect_id) if m.user_id != request.actor_id
+            ]
+            due = [m for m in unpaid if m.reminder_due(now, self.interval)]
+            for member in due:
+                member.remind(now)
+                uow.members.save(member)
+                uow.enqueue(
+                    SendEmail(EmailKind.REMINDER, member.collect_id, member.user_id), now=now
+                )
+            uow.commit()
+            return Reminders(reminded=len(due), skipped=len(unpaid) - len(due))
+
+        return retrying_transaction(self.uow_factory, remind)

@@ -76,8 +76,33 @@ class DeliverEmail:
             valid_hours=hours,
         )
 
+    def _to_member(self, uow: UnitOfWork, task: SendEmail) -> tuple[Notification, User] | None:
+        """An invitation or a reminder, while the recipient still is a member."""
+        collect = uow.collects.get(task.subject_id)
+        member = (
+            None
+            if task.recipient_id is None
+            else uow.members.get(task.subject_id, task.recipient_id)
+        )
+        recipient = None if member is None else uow.users.get(member.user_id)
+        if collect is None or recipient is None or not recipient.is_active or recipient.deleted_at:
+            return None
+        notification = Notification(
+            kind=task.kind,
+            to=recipient.email,
+            recipient_name=recipient.display_name,
+            link=self.links.share(task.subject_id, collect.share_key),
+            collect_title=collect.title,
+            goal=collect.goal,
+            end_date=collect.end_date,
+            suggested_amount=collect.suggested_amount,
+        )
+        return notification, recipient
+
     def _notification(self, uow: UnitOfWork, task: SendEmail) -> tuple[Notification, User] | None:
         """The notification and its recipient (whose address must be verified)."""
+        if task.kind in (EmailKind.INVITATION, EmailKind.REMINDER):
+            return self._to_member(uow, task)
         if task.kind is EmailKind.COLLECT_CREATED:
             collect = uow.collects.get(task.subject_id)
             author = None if collect is None else uow.users.get(collect.author_id)

@@ -160,18 +160,19 @@ class PaymentLookup:
 
 @frozen
 class GetPayment:
-    """A payment, for its payer or the collect's author; anyone else learns nothing (404)."""
+    """A payment, for its payer and those who run the collect; anyone else learns nothing (404)."""
 
     uow_factory: UnitOfWorkFactory
 
     def __call__(self, lookup: PaymentLookup) -> PaymentView:
         with self.uow_factory() as uow:
             payment = uow.payments.get(lookup.payment_id)
-            collect = None if payment is None else uow.collects.get(payment.collect_id)
-        if (
-            payment is None
-            or collect is None
-            or not payment.is_visible_to(lookup.viewer_id, collect_author_id=collect.author_id)
+            member = (
+                None if payment is None else uow.members.get(payment.collect_id, lookup.viewer_id)
+            )
+        runs_collect = member is not None and member.manages
+        if payment is None or not payment.is_visible_to(
+            lookup.viewer_id, runs_collect=runs_collect
         ):
             raise NotFound.of("payment")
         return PaymentView.of(payment)

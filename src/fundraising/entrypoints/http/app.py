@@ -25,6 +25,7 @@ from fundraising.entrypoints.http.headers import add_common_headers
 from fundraising.entrypoints.http.openapi import complete_document, openapi_config
 from fundraising.entrypoints.http.routes.auth import AuthController
 from fundraising.entrypoints.http.routes.collects import CollectController
+from fundraising.entrypoints.http.routes.members import MemberController
 from fundraising.entrypoints.http.routes.operations import HealthController, static_routers
 from fundraising.entrypoints.http.routes.payments import PaymentController
 from fundraising.entrypoints.http.threads import size_thread_pool
@@ -76,6 +77,7 @@ def create_app(container: Container) -> Litestar:
         route_handlers=[
             AuthController,
             CollectController,
+            MemberController,
             PaymentController,
             HealthController,
             *static_routers(settings),

@@ -176,6 +176,17 @@ class JoinRequest(Struct, kw_only=True):
     ) = None
 
 
+class InvitationRequest(Struct, kw_only=True):
+    """A registered user to invite: by id or by e-mail, one of the two."""
+
+    user: UserId | None = None
+    email: Annotated[str, Meta(max_length=EMAIL_MAX, examples=["ivan@example.com"])] | None = None
+
+
+class OrganiserRequest(Struct, kw_only=True):
+    user: Annotated[UserId, Meta(description="A member of the collect.")]
+
+
 REQUEST_SCHEMAS: tuple[type[Struct], ...] = (
     UserRegistration,
     ActivationRequest,
@@ -193,6 +204,8 @@ REQUEST_SCHEMAS: tuple[type[Struct], ...] = (
     CollectUpdateForm,
     PaymentCreate,
     JoinRequest,
+    InvitationRequest,
+    OrganiserRequest,
 )
 
 # --- responses ---
@@ -214,6 +227,11 @@ class Participant(Struct):
 class ShareKey(Struct):
     key: str
     url: str
+
+
+class RemindersSent(Struct):
+    reminded: Annotated[int, Meta(description="Members e-mailed now.")]
+    skipped: Annotated[int, Meta(description="Members reminded within the interval already.")]
 
 
 class User(Struct):

@@ -1,5 +1,4 @@
-"""/api/v1/collects/: list, read (cached), create, change, delete, a collect's feed, joining
-it and its share key."""
+"""/api/v1/collects/: list, read (cached), create, change, delete, and a collect's feed."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, Parameter, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from fundraising.application.errors import ValidationFailed
 from fundraising.application.pagination import DEFAULT_PAGE_SIZE
@@ -32,15 +31,6 @@ from fundraising.application.use_cases.collects import (
     UpdateCollect,
 )
 from fundraising.application.use_cases.covers import Upload
-from fundraising.application.use_cases.membership import (
-    GetShareKey,
-    Join,
-    JoinCollect,
-    ListParticipants,
-    ParticipantsRequest,
-    RotateShareKey,
-    ShareRequest,
-)
 from fundraising.application.views import CollectView
 from fundraising.domain.collect import UNCHANGED, Occasion
 from fundraising.domain.ids import is_id
@@ -50,7 +40,6 @@ from fundraising.entrypoints.http.bodies import (
     form,
     is_multipart,
     json_object,
-    optional_json_object,
     read_fields,
 )
 from fundraising.entrypoints.http.caching import Rendered, cached_json
@@ -63,7 +52,6 @@ from fundraising.entrypoints.http.dependencies import (
 from fundraising.entrypoints.http.openapi import body, problems
 from fundraising.entrypoints.http.pages import (
     COLLECT_LIST_QUERY,
-    PAGING,
     page_of,
     page_request,
 )
@@ -327,75 +315,3 @@ class CollectController(Controller):
     ) -> None:
         existing_id(collect_id, "collect")
         await in_thread(delete_collect, CollectDeletion(collect_id, user_id))
-
-    @post(
-        "/{collect_id:int}/join/",
-        status_code=HTTP_200_OK,
-        summary="Join a collect (a link collect takes its share key); a member stays one",
-        operation_class=body(schemas.JoinRequest, required=False),
-        responses=problems(400, 401, 404, 409, 413, 415),
-    )
-    async def join(
-        self,
-        request: Request[Any, Any, Any],
-        user_id: Injected[int],
-        collect_id: CollectId,
-        join_collect: Injected[JoinCollect],
-    ) -> schemas.Participant:
-        existing_id(collect_id, "collect")
-        fields = read_fields(await optional_json_object(request), schemas.JoinRequest)
-        join = Join(collect_id, user_id, fields.get("key", None), conversion_errors=fields.errors)
-        return schemas.participant(await in_thread(join_collect, join))
-
-    @get(
-        "/{collect_id:int}/participants/",
-        summary="Who takes part and what each paid (author and organisers), by joining time",
-        responses=problems(400, 401, 403, 404),
-    )
-    async def participants(
-        self,
-        request: Request[Any, Any, Any],
-        user_id: Injected[int],
-        collect_id: CollectId,
-        list_participants: Injected[ListParticipants],
-        paid: Annotated[
-            bool | None,
-            QueryParameter(description="true: those who paid something; false: nothing yet."),
-        ] = None,
-        page: FromQuery[int] = 1,
-        page_size: PageSize = DEFAULT_PAGE_SIZE,
-    ) -> schemas.ParticipantPage:
-        existing_id(collect_id, "collect")
-        wanted = ParticipantsRequest(
-            collect_id, user_id, paid, page_request(request, page, page_size)
-        )
-        found = await in_thread(list_participants, wanted)
-        return page_of(request, found, schemas.participant, ("paid", *PAGING))
-
-    @get(
-        "/{collect_id:int}/share/",
-        summary="The share key and link (author and organisers)",
-        responses=problems(401, 403, 404),
-    )
-    async def share_key(
-        self, user_id: Injected[int], collect_id: CollectId, get_share_key: Injected[GetShareKey]
-    ) -> schemas.ShareKey:
-        existing_id(collect_id, "collect")
-        shared = await in_thread(get_share_key, ShareRequest(collect_id, user_id))
-        return schemas.ShareKey(shared.key, shared.url)
-
-    @post(
-        "/{collect_id:int}/share/rotate/",
-        status_code=HTTP_200_OK,
-        summary="A new share key; the old one admits nobody any more (author and organisers)",
-        responses=problems(401, 403, 404),
-    )
-    async def rotate_share_key(
-        self,
-        user_id: Injected[int],
-        collect_id: CollectId,
-        rotate_share_key: Injected[RotateShareKey],
-    ) -> schemas.ShareKey:
-        existing_id(collect_id, "collect")
-        shared = await in_thread(rotate_share_key, ShareRequest(collect_id, user_id))
-        return schemas.ShareKey(shared.key, shared.url)
