@@ -1,4 +1,5 @@
-"""Concurrent donations through the Donate use case, and the reconcile that audits the totals."""
+"""Concurrent donations (and joins) through the use cases, and the reconcile that audits the
+totals."""
 
 from __future__ import annotations
 
@@ -16,20 +17,29 @@ from fundraising.adapters.sql.queries import SqlCollectQueries, SqlTotalsAudit
 from fundraising.adapters.sql.tables import collects, payments
 from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
 from fundraising.application.errors import Conflict
+from fundraising.application.pagination import PageRequest
 from fundraising.application.ports.queries import Drift, Totals
+from fundraising.application.use_cases.membership import Join, JoinCollect
 from fundraising.application.use_cases.payments import Donate, Donation, DonationResult
 from fundraising.application.use_cases.reconcile import Reconcile
 from fundraising.domain.collect import Collect
 from fundraising.domain.money import Money
 from fundraising.domain.payment import PaymentStatus
-from tests.fakes import FakeCache, FakeTaskQueue
-from tests.integration.conftest import Rows
+from tests.fakes import FakeCache, FakeTaskQueue, FixedClock
+from tests.integration.conftest import Rows, UowFactory
 
 T = TypeVar("T")
 
 THREADS = 16
 DONATIONS_PER_THREAD = 50
 RETRIES = 32
+
+
+@pytest.fixture
+def join(
+    uow_factory: UowFactory, collect_queries: SqlCollectQueries, clock: FixedClock
+) -> JoinCollect:
+    return JoinCollect(uow_factory, collect_queries, clock)
 
 
 def _all_at_once(count: int, work: Callable[[int], T]) -> list[T | Exception]:
@@ -231,3 +241,52 @@ def test_reconcile_of_a_clean_database_changes_nothing(
 
     assert (list(report.drifts), report.fixed, cache.changed) == ([], False, [])
     assert rows.counters(collect) == (Money.of("1.00"), 1, 1)
+
+
+def test_joins_and_donations_racing_keep_members_and_paid_amounts_exact(
+    rows: Rows,
+    donate: Donate,
+    join: JoinCollect,
+    collect_queries: SqlCollectQueries,
+    audit: SqlTotalsAudit,
+):
+    """16 users at once each join twice and donate three times, in an order of their own: every
+    join of a member changes nothing, and each payer is a member exactly once."""
+    collect = rows.collect(rows.user())
+    assert collect.id is not None
+    users = [rows.user() for _ in range(THREADS)]
+    generator = random.Random(20261203)
+    plans = []
+    for number, user in enumerate(users):
+        assert user.id is not None
+        steps: list[tuple[str, Money | None]] = [("join", None), ("join", None)]
+        steps += [
+            ("donate", Money.of(f"{generator.randint(1, 500)}.{number:02d}")) for _ in range(3)
+        ]
+        generator.shuffle(steps)
+        plans.append((user.id, steps))
+
+    def take_part(thread: int) -> None:
+        user_id, steps = plans[thread]
+        for step, (kind, amount) in enumerate(steps):
+            if kind == "join":
+                join(Join(collect.id, user_id))
+            else:
+                assert amount is not None
+                donate(Donation(user_id, collect.id, amount, f"race{thread}-{step}"))
+
+    outcomes = _all_at_once(THREADS, take_part)
+
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
+    paid = {
+        user_id: sum((a for kind, a in steps if kind == "donate" and a), Money.zero())
+        for user_id, steps in plans
+    }
+    detail = collect_queries.detail(collect.id)
+    assert detail is not None
+    assert detail.collect.participants_count == THREADS
+    assert detail.collect.collected_amount == sum(paid.values(), Money.zero())
+    entries = collect_queries.participants(collect.id, None, PageRequest(1, 100)).items
+    assert {e.user: e.paid_amount for e in entries} == paid
+    assert {e.user: e.donations_count for e in entries} == dict.fromkeys(paid, 3)
+    assert audit.drifts() == []
