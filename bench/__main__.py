@@ -91,16 +91,33 @@ def fundraising(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[
     )
 
 
-def seeded_usernames(database_url: str) -> list[str]:
+def seeded_users(database_url: str) -> list[tuple[int, str]]:
+    """The seeded users' ids and usernames."""
     database = database_url.rsplit("/", 1)[1]
-    query = "SELECT username FROM users ORDER BY id"
+    query = "SELECT id, username FROM users ORDER BY id"
     found = subprocess.run(
         ["mariadb", "-N", "-h", "127.0.0.1", "-u", "root", database, "-e", query],
         capture_output=True,
         text=True,
         check=True,
     )
-    return found.stdout.split()
+    pairs = (line.split("\t") for line in found.stdout.splitlines())
+    return [(int(user_id), username) for user_id, username in pairs]
+
+
+def private_collect(base: str, token: str, users: list[tuple[int, str]]) -> int:
+    """A private collect hidden from the last user, with 20 invited members: its cached detail
+    is checked against its audience on every hit."""
+    collect_id = int(
+        call(
+            f"{base}/api/v1/collects/",
+            {"title": "bench private", "visibility": "private", "hidden_from": [users[-1][0]]},
+            token,
+        )["id"]
+    )
+    for user_id, _ in users[1:21]:
+        call(f"{base}/api/v1/collects/{collect_id}/participants/", {"user": user_id}, token)
+    return collect_id
 
 
 def read_ceiling(env: dict[str, str], duration: int, connections: int) -> Row:
@@ -136,8 +153,9 @@ def read_ceiling(env: dict[str, str], duration: int, connections: int) -> Row:
 
 
 def service_rows(
-    env: dict[str, str], usernames: list[str], duration: int, connections: int
+    env: dict[str, str], users: list[tuple[int, str]], duration: int, connections: int
 ) -> list[Row]:
+    usernames = [username for _, username in users]
     rows: list[Row] = []
     worker = start([*FUNDRAISING, "worker", "--threads", "4"], env, ready=None)
     try:
@@ -158,6 +176,14 @@ def service_rows(
                 run_wrk(
                     "GET collect detail (cache hit)",
                     f"{base}/api/v1/collects/1/",
+                    duration,
+                    connections,
+                    headers=auth,
+                    warm=True,
+                ),
+                run_wrk(
+                    "GET private collect detail, 21 members (cache hit)",
+                    f"{base}/api/v1/collects/{private_collect(base, token, users)}/",
                     duration,
                     connections,
                     headers=auth,
@@ -259,7 +285,7 @@ def run(duration: int, connections: int, million: bool) -> list[Row]:
             seeded.check_returncode()
             print(seeded.stdout, file=sys.stderr)
             rows = [read_ceiling(env, duration, connections)]
-            rows += service_rows(env, seeded_usernames(database_url), duration, connections)
+            rows += service_rows(env, seeded_users(database_url), duration, connections)
             rows.append(donation_ceiling(database_url, duration, connections))
             drift = fundraising(env, "reconcile")
             rows.append(

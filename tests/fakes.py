@@ -225,6 +225,20 @@ class FakePayments:
         self.changed(payment.collect_id)
         return payment
 
+    def refund(self, payment: Payment) -> bool:
+        stored = self.db.payments[payment.id]  # type: ignore[index]
+        if stored.status is not PaymentStatus.COMPLETED:
+            return False
+        self.db.payments[payment.id] = copy.deepcopy(payment)  # type: ignore[index]
+        collect = self.db.collects[payment.collect_id]
+        collect.collected = Money(collect.collected.amount - payment.amount.amount)
+        collect.donations_count -= 1
+        payers = {p.payer_id for p in self.db.completed_payments(payment.collect_id)}
+        if payment.payer_id is not None and payment.payer_id not in payers:
+            collect.donors_count -= 1
+        self.changed(payment.collect_id)
+        return True
+
     def get(self, payment_id: int) -> Payment | None:
         return copy.deepcopy(self.db.payments.get(payment_id))
 

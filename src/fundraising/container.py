@@ -82,7 +82,12 @@ from fundraising.application.use_cases.membership import (
 )
 from fundraising.application.use_cases.notifications import DeliverEmail
 from fundraising.application.use_cases.outbox import RelayOutbox, RunTask
-from fundraising.application.use_cases.payments import Donate, GetPayment, ListMyPayments
+from fundraising.application.use_cases.payments import (
+    Donate,
+    GetPayment,
+    ListMyPayments,
+    RefundPayment,
+)
 from fundraising.application.use_cases.reconcile import Reconcile
 from fundraising.application.use_cases.seeding import GenerateTestData
 from fundraising.settings import Settings
@@ -285,6 +290,7 @@ class Container(containers.DeclarativeContainer):
 
     donate = providers.Singleton(Donate, uow.provider, clock)
     get_payment = providers.Singleton(GetPayment, uow.provider)
+    refund_payment = providers.Singleton(RefundPayment, uow.provider, clock)
     my_payments = providers.Singleton(ListMyPayments, payment_queries)
     reconcile = providers.Singleton(Reconcile, totals_audit, uow.provider)
     seed_source = providers.Factory(FakerSource)

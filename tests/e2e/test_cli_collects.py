@@ -1,4 +1,5 @@
-"""`fundraising deactivate-collect`, `block-collect`, `unblock-collect` and `reconcile`."""
+"""`fundraising deactivate-collect`, `block-collect`, `unblock-collect`, `refund` and
+`reconcile`."""
 
 from __future__ import annotations
 
@@ -53,6 +54,33 @@ def test_block_and_unblock_collect(database_url: str, tmp_path: Path) -> None:
     )
     with database(database_url) as db:
         assert db.scalar("SELECT COUNT(*) FROM collects WHERE blocked_at IS NOT NULL") == 0
+
+
+def test_refund_for_support(database_url: str, tmp_path: Path) -> None:
+    """An administrator's refund reverses the totals exactly; again, it changes nothing."""
+    cli = Cli(work_dir(tmp_path), database_url)
+    generate(cli.settings(), collects=2, payments=20)
+    with database(database_url) as db:
+        [(payment_id, collect_id, amount)] = db.rows(
+            "SELECT id, collect_id, amount_kopecks FROM payments WHERE status = 'completed' "
+            "ORDER BY id LIMIT 1"
+        )
+        before = db.stored_totals()[collect_id]
+
+    done = cli.run("refund", str(payment_id), "--reason", "Ошибка в сумме")
+    again, unknown = cli.run("refund", str(payment_id)), cli.run("refund", "999999")
+
+    assert f"payment {payment_id} refunded" in assert_ok(done).stdout
+    assert_ok(again)
+    assert_one_line_failure(unknown, "no payment")
+    with database(database_url) as db:
+        [(status, reason)] = db.rows(
+            "SELECT status, refund_reason FROM payments WHERE id = :id", id=payment_id
+        )
+        assert (status, reason) == ("refunded", "Ошибка в сумме")
+        after = db.stored_totals()[collect_id]
+        assert after[0] == before[0] - amount and after[1] == before[1] - 1
+        assert db.stored_totals() == db.actual_totals()
 
 
 def _corrupt_one_collect(url: str) -> tuple[int, tuple[int, int, int], tuple[int, int, int]]:

@@ -56,6 +56,7 @@ CONTRACT: list[tuple[str, str, bool, set[int]]] = [
     ("GET", "/api/v1/payments/", True, {400, 401, 404}),
     ("POST", "/api/v1/payments/", True, {400, 401, 409}),
     ("GET", "/api/v1/payments/{id}/", True, {401, 404}),
+    ("POST", "/api/v1/payments/{id}/refund/", True, {400, 401, 404, 409}),
     ("GET", "/health/live", False, set()),
     ("GET", "/health/ready", False, {503}),
 ]
@@ -69,7 +70,7 @@ COLLECT_FIELDS = {
 FEED_FIELDS = {"amount", "payment_date", "donor_name", "comment"}
 PAYMENT_FIELDS = {
     "id", "collect", "amount", "status", "transaction_id", "payment_date", "visibility",
-    "is_anonymous", "comment", "metadata",
+    "is_anonymous", "comment", "metadata", "refunded_at",
 }  # fmt: skip
 USER_FIELDS = {"id", "username", "email", "first_name", "last_name", "email_verified"}
 COLLECT_WRITABLE = {

@@ -39,6 +39,7 @@ PAYMENT_FIELDS = {
     "is_anonymous",
     "comment",
     "metadata",
+    "refunded_at",
 }
 REPLAYED = "Idempotent-Replayed"
 

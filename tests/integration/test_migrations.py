@@ -438,6 +438,41 @@ def test_0006_makes_authors_and_donors_members_and_gives_each_collect_a_key(empt
     assert _select(empty_url, "SELECT COUNT(*) FROM collects") == [(2,)]
 
 
+def test_0007_lets_a_payment_be_refunded_and_keeps_it_uncounted_on_the_way_down(empty_url: str):
+    migrate.upgrade(empty_url, "0001")
+    _insert_users(empty_url, ["author", "donor"])
+    migrate.upgrade(empty_url, "0004")
+    _insert_donations(empty_url, [False, False])
+    migrate.upgrade(empty_url, "0007")
+
+    statuses = "SELECT transaction_id, status, refunded_at FROM payments ORDER BY transaction_id"
+    assert _select(empty_url, statuses) == [
+        ("tx-0", "completed", None),
+        ("tx-1", "completed", None),
+    ]
+    engine = build_engine(empty_url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "UPDATE payments SET status = 'refunded', refunded_at = '2026-12-03', "
+                    "refund_reason = 'ошибка' WHERE transaction_id = 'tx-1'"
+                )
+            )
+            with (
+                pytest.raises(DBAPIError, match=r"(?i)constraint|check"),
+                connection.begin_nested(),
+            ):
+                connection.execute(text("UPDATE payments SET status = 'reversed'"))
+    finally:
+        engine.dispose()
+
+    migrate.downgrade(empty_url, "0006")
+
+    kept = "SELECT transaction_id, status FROM payments ORDER BY transaction_id"
+    assert _select(empty_url, kept) == [("tx-0", "completed"), ("tx-1", "failed")]
+
+
 def test_every_revision_keeps_the_rows_on_the_way_up_and_down(empty_url: str):
     """A database filled at the first revision, upgraded to head and back: nothing is lost."""
     migrate.upgrade(empty_url, "0001")

@@ -20,9 +20,16 @@ from fundraising.application.errors import Conflict
 from fundraising.application.pagination import PageRequest
 from fundraising.application.ports.queries import Drift, Totals
 from fundraising.application.use_cases.membership import Join, JoinCollect
-from fundraising.application.use_cases.payments import Donate, Donation, DonationResult
+from fundraising.application.use_cases.payments import (
+    Donate,
+    Donation,
+    DonationResult,
+    Refund,
+    RefundPayment,
+)
 from fundraising.application.use_cases.reconcile import Reconcile
 from fundraising.domain.collect import Collect
+from fundraising.domain.membership import Member, Role
 from fundraising.domain.money import Money
 from fundraising.domain.payment import PaymentStatus
 from tests.fakes import FakeCache, FakeTaskQueue, FixedClock
@@ -40,6 +47,11 @@ def join(
     uow_factory: UowFactory, collect_queries: SqlCollectQueries, clock: FixedClock
 ) -> JoinCollect:
     return JoinCollect(uow_factory, collect_queries, clock)
+
+
+@pytest.fixture
+def refund(uow_factory: UowFactory, clock: FixedClock) -> RefundPayment:
+    return RefundPayment(uow_factory, clock)
 
 
 def _all_at_once(count: int, work: Callable[[int], T]) -> list[T | Exception]:
@@ -289,4 +301,41 @@ def test_joins_and_donations_racing_keep_members_and_paid_amounts_exact(
     entries = collect_queries.participants(collect.id, None, PageRequest(1, 100)).items
     assert {e.user: e.paid_amount for e in entries} == paid
     assert {e.user: e.donations_count for e in entries} == dict.fromkeys(paid, 3)
+    assert audit.drifts() == []
+
+
+def test_refunds_racing_donations_keep_the_totals_exact(
+    rows: Rows, donate: Donate, refund: RefundPayment, engine: Engine, audit: SqlTotalsAudit
+):
+    """Half the threads donate while the other half refund the donations made before (many
+    of them by two threads at once, each refund sent twice): the counters always equal what
+    the completed payments say."""
+    author = rows.user()
+    collect = rows.collect(author)
+    assert author.id is not None and collect.id is not None
+    with refund.uow_factory() as uow:
+        uow.members.add(Member(collect.id, author.id, Role.AUTHOR, collect.created_at))
+        uow.commit()
+    payers = [rows.user() for _ in range(6)]
+    earlier = [
+        donate(Donation(payers[n % 6].id, collect.id, Money.of(f"{n + 1}.25"), f"early{n}"))
+        for n in range(THREADS * 4)
+    ]
+
+    def work(thread: int) -> None:
+        if thread % 2:
+            for n in range(8):
+                payer = payers[(thread + n) % 6].id
+                donate(Donation(payer, collect.id, Money.of("10.01"), f"late{thread}-{n}"))
+        else:
+            for result in earlier[thread * 4 : thread * 4 + 12]:
+                for _ in range(2):
+                    refund(Refund(result.payment.id, author.id, "ошибка"))
+
+    outcomes = _all_at_once(THREADS, work)
+
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
+    refunded = {r.payment.id for t in range(0, THREADS, 2) for r in earlier[t * 4 : t * 4 + 12]}
+    assert rows.payment_count(status=PaymentStatus.REFUNDED.value) == len(refunded)
+    assert rows.counters(collect) == _payment_totals(engine, collect)
     assert audit.drifts() == []

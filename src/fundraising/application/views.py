@@ -158,6 +158,7 @@ class PaymentView:
     visibility: DonationVisibility
     comment: str | None
     metadata: dict[str, Any] | None
+    refunded_at: datetime | None = None
 
     @property
     def is_anonymous(self) -> bool:
@@ -176,6 +177,7 @@ class PaymentView:
             visibility=payment.visibility,
             comment=payment.comment,
             metadata=payment.metadata,
+            refunded_at=payment.refunded_at,
         )
 
 

@@ -355,6 +355,11 @@ class Collect:
         self.block_reason = None
         self.updated_at = now
 
+    def ensure_refundable(self) -> None:
+        """A blocked collect's money stays where it is until an administrator decides."""
+        if self.blocked_at is not None:
+            raise Conflict("This collect was blocked by an administrator: nothing is refunded.")
+
     def _ensure_not_blocked(self) -> None:
         if self.blocked_at is not None:
             raise Conflict("This collect was blocked by an administrator and cannot be changed.")

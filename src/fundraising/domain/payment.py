@@ -11,7 +11,7 @@ from typing import Any
 
 from attrs import define
 
-from fundraising.domain.errors import FieldErrors, InvalidValue
+from fundraising.domain.errors import Conflict, FieldErrors, InvalidValue
 from fundraising.domain.ids import parse_id
 from fundraising.domain.money import Money
 from fundraising.domain.user import ANONYMOUS
@@ -31,6 +31,7 @@ class PaymentStatus(enum.StrEnum):
     PENDING = "pending"
     COMPLETED = "completed"
     FAILED = "failed"
+    REFUNDED = "refunded"
 
 
 class DonationVisibility(enum.StrEnum):
@@ -127,6 +128,8 @@ class Payment:
     visibility: DonationVisibility = DonationVisibility.PUBLIC
     comment: str | None = None
     metadata: dict[str, Any] | None = None
+    refunded_at: datetime | None = None
+    refund_reason: str | None = None
 
     @property
     def is_anonymous(self) -> bool:
@@ -176,6 +179,17 @@ class Payment:
             comment=comment,
             metadata=checked_metadata,
         )
+
+    def refund(self, now: datetime, reason: str | None = None) -> bool:
+        """Give the money back; False when it was given back already (nothing changes)."""
+        if self.status is PaymentStatus.REFUNDED:
+            return False
+        if self.status is not PaymentStatus.COMPLETED:
+            raise Conflict(f"Only a completed payment can be refunded; this one is {self.status}.")
+        self.status = PaymentStatus.REFUNDED
+        self.refunded_at = now
+        self.refund_reason = reason
+        return True
 
     def is_visible_to(self, user_id: int, *, runs_collect: bool) -> bool:
         """Its payer and those who run the collect (author, organisers) see a payment."""

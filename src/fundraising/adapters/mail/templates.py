@@ -45,6 +45,7 @@ _SUBJECTS = {
     EmailKind.PASSWORD_RESET: "Сброс пароля",
     EmailKind.INVITATION: "Вас пригласили в сбор «{title}»",
     EmailKind.REMINDER: "Напоминание о сборе «{title}»",
+    EmailKind.PAYMENT_REFUNDED: "Возврат пожертвования в сбор «{title}»",
 }
 
 
@@ -62,6 +63,8 @@ def _terms(n: Notification) -> list[str]:
 def _paragraphs(n: Notification) -> list[str]:
     if n.kind.about_the_account:
         return _account_paragraphs(n)
+    if n.kind in (EmailKind.INVITATION, EmailKind.REMINDER):
+        return _member_paragraphs(n)
     match n.kind:
         case EmailKind.COLLECT_CREATED:
             return [
@@ -82,6 +85,18 @@ def _paragraphs(n: Notification) -> list[str]:
                 f"Цель сбора: {_roubles(n.goal)}.",
                 "Все пожертвования сбора:",
             ]
+        case _:  # a refund
+            reason = [f"Причина: «{n.comment}»"] if n.comment else []
+            return [
+                f"Организатор сбора «{n.collect_title}» вернул вам {_roubles(n.amount)}.",
+                *reason,
+                "Сбор:",
+            ]
+
+
+def _member_paragraphs(n: Notification) -> list[str]:
+    """An invitation or a reminder: what the collect is, until when, and the share asked."""
+    match n.kind:
         case EmailKind.INVITATION:
             return [
                 f"Вас добавили в участники сбора «{n.collect_title}».",

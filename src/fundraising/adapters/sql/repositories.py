@@ -78,6 +78,19 @@ _COUNT_NEW_DONOR = (
     .values(donors_count=collects.c.donors_count + 1)
 )
 
+_UNCOUNT_DONOR = (
+    update(collects)
+    .where(collects.c.id == bindparam("collect_id"))
+    .where(
+        ~exists().where(
+            payments.c.collect_id == bindparam("collect_id"),
+            payments.c.payer_id == bindparam("payer_id"),
+            payments.c.status == PaymentStatus.COMPLETED.value,
+        )
+    )
+    .values(donors_count=collects.c.donors_count - 1)
+)
+
 
 def recount(collect_ids: Sequence[int]) -> Update:
     """The counters of these collects, computed again from their completed payments."""
@@ -265,6 +278,36 @@ class SqlPayments:
         payment.id = new_id(result)
         self._changed(payment.collect_id)
         return payment
+
+    def refund(self, payment: Payment) -> bool:
+        p, c = payments.c, collects.c
+        assert payment.id is not None
+        refunded = self._db.execute(
+            update(payments)
+            .where(p.id == payment.id, p.status == PaymentStatus.COMPLETED.value)
+            .values(
+                status=payment.status.value,
+                refunded_at=payment.refunded_at,
+                refund_reason=payment.refund_reason,
+            )
+        )
+        if refunded.rowcount != 1:
+            return False
+        self._db.execute(
+            update(collects)
+            .where(c.id == payment.collect_id)
+            .values(
+                collected_kopecks=c.collected_kopecks
+                - bindparam("amount", payment.amount, type_=Kopecks),
+                donations_count=c.donations_count - 1,
+            )
+        )
+        if payment.payer_id is not None:  # a gone payer is not counted among the donors
+            self._db.execute(
+                _UNCOUNT_DONOR, {"collect_id": payment.collect_id, "payer_id": payment.payer_id}
+            )
+        self._changed(payment.collect_id)
+        return True
 
     def get(self, payment_id: int) -> Payment | None:
         query = select(payments).where(payments.c.id == payment_id)

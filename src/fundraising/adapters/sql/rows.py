@@ -105,6 +105,8 @@ def payment_of(row: RowMapping) -> Payment:
         visibility=DonationVisibility(row["visibility"]),
         comment=row["comment"],
         metadata=row["metadata"],
+        refunded_at=row["refunded_at"],
+        refund_reason=row["refund_reason"],
     )
 
 
@@ -119,6 +121,8 @@ def payment_values(payment: Payment) -> dict[str, Any]:
         "visibility": payment.visibility.value,
         "comment": payment.comment,
         "metadata": payment.metadata,
+        "refunded_at": payment.refunded_at,
+        "refund_reason": payment.refund_reason,
     }
 
 

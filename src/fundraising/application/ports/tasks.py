@@ -16,6 +16,7 @@ class EmailKind(enum.StrEnum):
     PASSWORD_RESET = "password_reset"
     INVITATION = "invitation"
     REMINDER = "reminder"
+    PAYMENT_REFUNDED = "payment_refunded"
 
     @property
     def about_the_account(self) -> bool:
@@ -26,8 +27,8 @@ class EmailKind(enum.StrEnum):
 @frozen
 class SendEmail:
     """Send one e-mail; `subject_id` is the collect (created, invitations, reminders), the
-    payment (donations) or the user (account e-mails). An invitation or a reminder goes to the
-    member `recipient_id`."""
+    payment (donations, refunds) or the user (account e-mails). An invitation or a reminder
+    goes to the member `recipient_id`."""
 
     kind: EmailKind
     subject_id: int

@@ -98,6 +98,13 @@ class PaymentRepository(Protocol):
         """
         ...
 
+    def refund(self, payment: Payment) -> bool:
+        """Record a refund (`Payment.refund`) and reverse its collect's counters with in-database
+        decrements; `donors_count` drops when the payer has no other completed payment to it.
+        False, and nothing changed, when the payment was not completed any more. The caller holds
+        the collect's row lock (`CollectRepository.get(for_update=True)`), as a donation does."""
+        ...
+
     def get(self, payment_id: int) -> Payment | None: ...
 
     def by_transaction_id(self, transaction_id: str) -> Payment | None: ...

@@ -122,9 +122,8 @@ class DeliverEmail:
         if payment is None or collect is None:
             return None
         payer = uow.users.get(payment.payer_id) if payment.payer_id is not None else None
-        recipient = (
-            payer if task.kind is EmailKind.DONATION_THANKS else uow.users.get(collect.author_id)
-        )
+        to_payer = task.kind in (EmailKind.DONATION_THANKS, EmailKind.PAYMENT_REFUNDED)
+        recipient = payer if to_payer else uow.users.get(collect.author_id)
         if recipient is None:
             return None
         donation = Notification(
@@ -139,6 +138,9 @@ class DeliverEmail:
                 is_anonymous=payment.is_anonymous,
                 payer_name=payer.display_name if payer and payer.deleted_at is None else None,
             ),
-            comment=payment.comment if task.kind is EmailKind.DONATION_RECEIVED else None,
+            comment={
+                EmailKind.DONATION_RECEIVED: payment.comment,
+                EmailKind.PAYMENT_REFUNDED: payment.refund_reason,
+            }.get(task.kind),
         )
         return donation, recipient

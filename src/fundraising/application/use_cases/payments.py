@@ -1,4 +1,4 @@
-"""Donations, and reading one's payments."""
+"""Donations, refunds, and reading one's payments."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from fundraising.application.views import Page, PaymentView
 from fundraising.domain.errors import FieldErrors
 from fundraising.domain.membership import Member, Role, Visibility
 from fundraising.domain.money import Money
-from fundraising.domain.payment import DonationVisibility, Payment
+from fundraising.domain.payment import DonationVisibility, Payment, parse_comment
 
 
 @frozen
@@ -176,6 +176,62 @@ class GetPayment:
         ):
             raise NotFound.of("payment")
         return PaymentView.of(payment)
+
+
+@frozen
+class Refund:
+    """`actor_id` None: an administrator's refund (support, from the command line)."""
+
+    payment_id: int
+    actor_id: int | None
+    reason: str | None = None
+    conversion_errors: tuple[FieldError, ...] = field(default=(), kw_only=True)
+
+
+@frozen
+class RefundPayment:
+    """Those who run a collect give a payment back: its collect's totals drop with it, and the
+    payer is e-mailed. A refunded payment stays refunded (200, nothing changes); anyone else
+    learns nothing (404, also its payer)."""
+
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+
+    def __call__(self, refund: Refund) -> PaymentView:
+        def give_back(uow: UnitOfWork) -> PaymentView:
+            payment = self._refundable(uow, refund)
+            errors = FieldErrors(refund.conversion_errors)
+            errors.check("reason", lambda: parse_comment(refund.reason))
+            errors.raise_if_any()
+            collect = uow.collects.get(payment.collect_id, for_update=True)  # as a donation does
+            assert collect is not None  # a collect with payments is never deleted
+            collect.ensure_refundable()
+            now = self.clock.now()
+            if payment.refund(now, refund.reason) and uow.payments.refund(payment):
+                assert payment.id is not None
+                uow.enqueue(SendEmail(EmailKind.PAYMENT_REFUNDED, payment.id), now=now)
+                uow.commit()
+                return PaymentView.of(payment)
+            current = uow.payments.get(refund.payment_id)
+            assert current is not None
+            return PaymentView.of(current)
+
+        return retrying_transaction(self.uow_factory, give_back)
+
+    @staticmethod
+    def _refundable(uow: UnitOfWork, refund: Refund) -> Payment:
+        """The payment, for an administrator or those who run its collect (401, then 404)."""
+        if refund.actor_id is not None:
+            active_user(uow, refund.actor_id)
+        payment = uow.payments.get(refund.payment_id)
+        if payment is None:
+            raise NotFound.of("payment")
+        if refund.actor_id is None:
+            return payment
+        member = uow.members.get(payment.collect_id, refund.actor_id)
+        if member is None or not member.manages:
+            raise NotFound.of("payment")
+        return payment
 
 
 @frozen

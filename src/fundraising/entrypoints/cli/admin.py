@@ -12,6 +12,7 @@ from rich.table import Table
 
 from fundraising.application.use_cases.auth import Registration
 from fundraising.application.use_cases.collects import Moderation
+from fundraising.application.use_cases.payments import Refund
 from fundraising.entrypoints.cli import bootstrap
 
 console = Console()
@@ -93,6 +94,19 @@ def unblock_collect(collect_id: CollectId) -> None:
     _moderate(Moderation(collect_id, "unblock"), "unblocked")
 
 
+def refund(
+    payment_id: Annotated[int, typer.Argument(help="The payment's id.")],
+    reason: Annotated[str | None, typer.Option(help="Why (e-mailed to the payer).")] = None,
+) -> None:
+    """Refund a payment for support: its collect's totals drop and its payer is e-mailed."""
+    container = bootstrap.container()
+    try:
+        payment = container.refund_payment()(Refund(payment_id, None, reason))
+    finally:
+        container.shutdown_resources()
+    typer.echo(f"payment {payment.id} refunded ({payment.amount} to collect {payment.collect})")
+
+
 def reconcile(
     fix: Annotated[bool, typer.Option("--fix", help="Rewrite the drifted totals.")] = False,
 ) -> None:
@@ -148,6 +162,7 @@ COMMANDS: list[Callable[..., None]] = [
     deactivate_collect,
     block_collect,
     unblock_collect,
+    refund,
     reconcile,
     check,
 ]

@@ -183,6 +183,10 @@ class InvitationRequest(Struct, kw_only=True):
     email: Annotated[str, Meta(max_length=EMAIL_MAX, examples=["ivan@example.com"])] | None = None
 
 
+class RefundRequest(Struct, kw_only=True):
+    reason: Annotated[str, Meta(max_length=COMMENT_MAX)] | None = None
+
+
 class OrganiserRequest(Struct, kw_only=True):
     user: Annotated[UserId, Meta(description="A member of the collect.")]
 
@@ -206,6 +210,7 @@ REQUEST_SCHEMAS: tuple[type[Struct], ...] = (
     JoinRequest,
     InvitationRequest,
     OrganiserRequest,
+    RefundRequest,
 )
 
 # --- responses ---
@@ -300,6 +305,7 @@ class Payment(Struct):
     is_anonymous: bool
     comment: str | None
     metadata: dict[str, Any] | None
+    refunded_at: datetime | None
 
 
 class Page(Struct, Generic[T]):
@@ -406,6 +412,7 @@ def payment(view: PaymentView) -> Payment:
         is_anonymous=view.is_anonymous,
         comment=view.comment,
         metadata=view.metadata,
+        refunded_at=view.refunded_at,
     )
 
 

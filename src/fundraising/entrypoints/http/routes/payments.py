@@ -1,4 +1,5 @@
-"""/api/v1/payments/: donate (idempotent by transaction id), my payments, one payment."""
+"""/api/v1/payments/: donate (idempotent by transaction id), my payments, one payment, and a
+refund."""
 
 from __future__ import annotations
 
@@ -16,15 +17,18 @@ from fundraising.application.use_cases.payments import (
     GetPayment,
     ListMyPayments,
     PaymentLookup,
+    Refund,
+    RefundPayment,
 )
 from fundraising.entrypoints.http import schemas
-from fundraising.entrypoints.http.bodies import json_object, read_fields
+from fundraising.entrypoints.http.bodies import json_object, optional_json_object, read_fields
 from fundraising.entrypoints.http.dependencies import AUTHENTICATED, SECURED, Injected, existing_id
 from fundraising.entrypoints.http.openapi import body, problems
 from fundraising.entrypoints.http.pages import page_of, page_request
 from fundraising.entrypoints.http.threads import in_thread
 
 REPLAYED = "Idempotent-Replayed"
+PaymentId = Annotated[int, Parameter(description="A payment id.")]
 
 
 class PaymentController(Controller):
@@ -93,14 +97,35 @@ class PaymentController(Controller):
 
     @get(
         "/{payment_id:int}/",
-        summary="One payment (its payer or the collect's author)",
+        summary="One payment (its payer, the collect's author and organisers)",
         responses=problems(401, 404),
     )
     async def get_payment(
         self,
         user_id: Injected[int],
-        payment_id: Annotated[int, Parameter(description="A payment id.")],
+        payment_id: PaymentId,
         get_payment: Injected[GetPayment],
     ) -> schemas.Payment:
         existing_id(payment_id, "payment")
         return schemas.payment(await in_thread(get_payment, PaymentLookup(payment_id, user_id)))
+
+    @post(
+        "/{payment_id:int}/refund/",
+        status_code=HTTP_200_OK,
+        summary="Refund a payment (the collect's author and organisers); again: no change",
+        operation_class=body(schemas.RefundRequest, required=False),
+        responses=problems(400, 401, 404, 409, 413, 415),
+    )
+    async def refund(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: Injected[int],
+        payment_id: PaymentId,
+        refund_payment: Injected[RefundPayment],
+    ) -> schemas.Payment:
+        existing_id(payment_id, "payment")
+        fields = read_fields(await optional_json_object(request), schemas.RefundRequest)
+        refund = Refund(
+            payment_id, user_id, fields.get("reason", None), conversion_errors=fields.errors
+        )
+        return schemas.payment(await in_thread(refund_payment, refund))
