@@ -239,6 +239,19 @@ class FakePayments:
         self.changed(payment.collect_id)
         return True
 
+    def payers_to_refund(self, collect_id: int, *, limit: int) -> Sequence[int | None]:
+        payers = {p.payer_id for p in self.db.completed_payments(collect_id)}
+        return sorted(payers, key=lambda payer: (payer is not None, payer or 0))[:limit]
+
+    def refund_payers(
+        self, collect_id: int, payers: Sequence[int | None], *, now: datetime, reason: str
+    ) -> None:
+        for payment in self.db.completed_payments(collect_id):
+            if payment.payer_id in payers:
+                refunded = copy.deepcopy(payment)
+                refunded.refund(now, reason)
+                self.refund(refunded)
+
     def get(self, payment_id: int) -> Payment | None:
         return copy.deepcopy(self.db.payments.get(payment_id))
 

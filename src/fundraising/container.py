@@ -36,7 +36,7 @@ from fundraising.adapters.sql.queries import SqlCollectQueries, SqlPaymentQuerie
 from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
 from fundraising.adapters.tasks.broker import DramatiqTaskQueue, build_broker
 from fundraising.adapters.tasks.worker import BackgroundWorker, declare_actors
-from fundraising.application.ports.tasks import EmailKind, ProcessCover, SendEmail
+from fundraising.application.ports.tasks import EmailKind, ProcessCover, RefundCollect, SendEmail
 from fundraising.application.throttles import Limit
 from fundraising.application.use_cases.accounts import (
     ActivateAccount,
@@ -59,6 +59,7 @@ from fundraising.application.use_cases.auth import (
     RegisterUser,
     VerifyToken,
 )
+from fundraising.application.use_cases.cancellation import CancelCollect, RefundCancelledCollect
 from fundraising.application.use_cases.collects import (
     CreateCollect,
     DeleteCollect,
@@ -282,6 +283,7 @@ class Container(containers.DeclarativeContainer):
     )
     delete_collect = providers.Singleton(DeleteCollect, uow.provider, covers)
     moderate_collect = providers.Singleton(ModerateCollect, uow.provider, clock)
+    cancel_collect = providers.Singleton(CancelCollect, uow.provider, collect_queries, clock)
     get_collect = providers.Singleton(GetCollect, collect_queries)
     list_collects = providers.Singleton(ListCollects, collect_queries)
     list_feed = providers.Singleton(ListFeed, collect_queries)
@@ -315,13 +317,20 @@ class Container(containers.DeclarativeContainer):
     )
 
     process_cover = providers.Singleton(ProcessCoverTask, uow.provider, storage, images, clock)
+    refund_cancelled_collect = providers.Singleton(RefundCancelledCollect, uow.provider, clock)
     deliver_email = providers.Singleton(
         DeliverEmail, uow.provider, mailer, links, account_tokens, token_lifetimes, clock
     )
     run_task = providers.Singleton(
         RunTask,
         uow.provider,
-        providers.Dict({SendEmail: deliver_email, ProcessCover: process_cover}),
+        providers.Dict(
+            {
+                SendEmail: deliver_email,
+                ProcessCover: process_cover,
+                RefundCollect: refund_cancelled_collect,
+            }
+        ),
         clock,
         give_ups=providers.Dict({ProcessCover: process_cover.provided.give_up}),
         lease=providers.Factory(timedelta, seconds=settings.provided.task_lease_seconds),

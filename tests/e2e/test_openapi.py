@@ -43,6 +43,7 @@ CONTRACT: list[tuple[str, str, bool, set[int]]] = [
     ("GET", "/api/v1/collects/{id}/", True, {401, 404}),
     ("PATCH", "/api/v1/collects/{id}/", True, {400, 401, 403, 404, 413}),
     ("DELETE", "/api/v1/collects/{id}/", True, {401, 403, 404, 409}),
+    ("POST", "/api/v1/collects/{id}/cancel/", True, {401, 403, 404, 409}),
     ("GET", "/api/v1/collects/{id}/payments/", True, {400, 401, 404}),
     ("POST", "/api/v1/collects/{id}/join/", True, {401, 404, 409}),
     ("GET", "/api/v1/collects/{id}/participants/", True, {401, 403, 404}),

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fundraising.application.ports.tasks import EmailKind, ProcessCover, SendEmail, Task
+from fundraising.application.ports.tasks import (
+    EmailKind,
+    ProcessCover,
+    RefundCollect,
+    SendEmail,
+    Task,
+)
 
 
 def encode_task(task: Task) -> dict[str, Any]:
@@ -17,6 +23,8 @@ def encode_task(task: Task) -> dict[str, Any]:
         if task.recipient_id is not None:
             encoded["recipient_id"] = task.recipient_id
         return encoded
+    if isinstance(task, RefundCollect):
+        return {"type": "refund_collect", "collect_id": task.collect_id}
     return {"type": "process_cover", "collect_id": task.collect_id, "source": task.source}
 
 
@@ -30,4 +38,6 @@ def decode_task(data: dict[str, Any]) -> Task:
         )
     if data["type"] == "process_cover":
         return ProcessCover(int(data["collect_id"]), str(data["source"]))
+    if data["type"] == "refund_collect":
+        return RefundCollect(int(data["collect_id"]))
     raise ValueError(f"unknown task type {data['type']!r}")

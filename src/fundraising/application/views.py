@@ -67,6 +67,7 @@ class CollectView:
     created_at: datetime
     updated_at: datetime
     blocked: bool
+    cancelled: bool
     visibility: Visibility
     hidden_from: frozenset[int]
     suggested_amount: Money | None
@@ -75,7 +76,11 @@ class CollectView:
     def status(self, now: datetime) -> CollectStatus:
         """Derived when shown: `ended` comes with the clock, not with a write."""
         return collect_status(
-            blocked=self.blocked, is_active=self.is_active, end_date=self.end_date, now=now
+            blocked=self.blocked,
+            cancelled=self.cancelled,
+            is_active=self.is_active,
+            end_date=self.end_date,
+            now=now,
         )
 
     def status_changes_at(self, now: datetime) -> datetime | None:
@@ -105,6 +110,7 @@ class CollectView:
             created_at=collect.created_at,
             updated_at=collect.updated_at,
             blocked=collect.blocked_at is not None,
+            cancelled=collect.cancelled_at is not None,
             visibility=collect.visibility,
             hidden_from=collect.hidden_from,
             suggested_amount=collect.suggested_amount,

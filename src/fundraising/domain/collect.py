@@ -39,15 +39,24 @@ class CollectStatus(enum.StrEnum):
     OPEN = "open"
     ENDED = "ended"
     CLOSED = "closed"
+    CANCELLED = "cancelled"
     BLOCKED = "blocked"
 
 
 def collect_status(
-    *, blocked: bool, is_active: bool, end_date: datetime | None, now: datetime
+    *,
+    blocked: bool,
+    is_active: bool,
+    end_date: datetime | None,
+    now: datetime,
+    cancelled: bool = False,
 ) -> CollectStatus:
-    """Derived in this order: blocked by an administrator, closed, past its end, else open."""
+    """Derived in this order: blocked by an administrator, cancelled, closed, past its end,
+    else open."""
     if blocked:
         return CollectStatus.BLOCKED
+    if cancelled:
+        return CollectStatus.CANCELLED
     if not is_active:
         return CollectStatus.CLOSED
     if end_date is not None and now >= end_date:
@@ -141,6 +150,7 @@ class Collect:
     donors_count: int = 0
     blocked_at: datetime | None = None
     block_reason: str | None = None
+    cancelled_at: datetime | None = None
     visibility: Visibility = Visibility.PUBLIC
     hidden_from: frozenset[int] = frozenset()
     suggested_amount: Money | None = None
@@ -231,6 +241,8 @@ class Collect:
         self._check_amounts(goal, suggested_amount, errors)
         errors.raise_if_any()
         self._ensure_not_blocked()
+        if self.cancelled_at is not None and not isinstance(is_active, Unchanged):
+            raise Conflict("This collect was cancelled: it can be neither reopened nor closed.")
         given = {
             "title": title,
             "occasion": occasion,
@@ -315,6 +327,7 @@ class Collect:
     def status(self, now: datetime) -> CollectStatus:
         return collect_status(
             blocked=self.blocked_at is not None,
+            cancelled=self.cancelled_at is not None,
             is_active=self.is_active,
             end_date=self.end_date,
             now=now,
@@ -328,6 +341,8 @@ class Collect:
         match self.status(now):
             case CollectStatus.BLOCKED:
                 raise Conflict("This collect was blocked and does not accept donations.")
+            case CollectStatus.CANCELLED:
+                raise Conflict("This collect was cancelled and does not accept donations.")
             case CollectStatus.CLOSED:
                 raise Conflict("This collect is inactive and does not accept donations.")
             case CollectStatus.ENDED:
@@ -353,6 +368,14 @@ class Collect:
     def unblock(self, now: datetime) -> None:
         self.blocked_at = None
         self.block_reason = None
+        self.updated_at = now
+
+    def cancel(self, now: datetime) -> None:
+        """Final: no donation from now on; every completed payment is to be refunded."""
+        self._ensure_not_blocked()
+        if self.cancelled_at is not None:
+            raise Conflict("This collect is cancelled already.")
+        self.cancelled_at = now
         self.updated_at = now
 
     def ensure_refundable(self) -> None:

@@ -46,6 +46,7 @@ _SUBJECTS = {
     EmailKind.INVITATION: "Вас пригласили в сбор «{title}»",
     EmailKind.REMINDER: "Напоминание о сборе «{title}»",
     EmailKind.PAYMENT_REFUNDED: "Возврат пожертвования в сбор «{title}»",
+    EmailKind.COLLECT_CANCELLED: "Сбор «{title}» отменён",
 }
 
 
@@ -63,7 +64,7 @@ def _terms(n: Notification) -> list[str]:
 def _paragraphs(n: Notification) -> list[str]:
     if n.kind.about_the_account:
         return _account_paragraphs(n)
-    if n.kind in (EmailKind.INVITATION, EmailKind.REMINDER):
+    if n.kind in (EmailKind.INVITATION, EmailKind.REMINDER, EmailKind.COLLECT_CANCELLED):
         return _member_paragraphs(n)
     match n.kind:
         case EmailKind.COLLECT_CREATED:
@@ -95,8 +96,15 @@ def _paragraphs(n: Notification) -> list[str]:
 
 
 def _member_paragraphs(n: Notification) -> list[str]:
-    """An invitation or a reminder: what the collect is, until when, and the share asked."""
+    """An invitation or a reminder (what the collect is, until when, the share asked), or the
+    news that it was cancelled."""
     match n.kind:
+        case EmailKind.COLLECT_CANCELLED:
+            return [
+                f"Организатор отменил сбор «{n.collect_title}».",
+                "Все ваши пожертвования в этот сбор возвращены.",
+                "Сбор:",
+            ]
         case EmailKind.INVITATION:
             return [
                 f"Вас добавили в участники сбора «{n.collect_title}».",

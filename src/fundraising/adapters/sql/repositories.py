@@ -9,6 +9,7 @@ from typing import Any
 from attrs import asdict
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Connection,
     CursorResult,
     Update,
@@ -52,7 +53,7 @@ from fundraising.domain.user import User, username_key
 _COUNT_DONATION = (
     update(collects)
     .where(collects.c.id == bindparam("collect_id"), collects.c.is_active.is_(True))
-    .where(collects.c.blocked_at.is_(None))
+    .where(collects.c.blocked_at.is_(None), collects.c.cancelled_at.is_(None))
     .where(exists().where(users.c.id == bindparam("payer_id"), users.c.is_active.is_(True)))
     .where(
         or_(
@@ -308,6 +309,48 @@ class SqlPayments:
             )
         self._changed(payment.collect_id)
         return True
+
+    def payers_to_refund(self, collect_id: int, *, limit: int) -> Sequence[int | None]:
+        p = payments.c
+        query = (
+            select(p.payer_id)
+            .where(p.collect_id == collect_id, p.status == PaymentStatus.COMPLETED.value)
+            .group_by(p.payer_id)
+            .order_by(p.payer_id)
+            .limit(limit)
+        )
+        return list(self._db.scalars(query))
+
+    def refund_payers(
+        self, collect_id: int, payers: Sequence[int | None], *, now: datetime, reason: str
+    ) -> None:
+        p, c = payments.c, collects.c
+        known = [payer for payer in payers if payer is not None]
+        whose: ColumnElement[bool] = p.payer_id.in_(known)
+        if None in payers:
+            whose = or_(whose, p.payer_id.is_(None))
+        theirs = and_(p.collect_id == collect_id, p.status == PaymentStatus.COMPLETED.value, whose)
+        total, count = self._db.execute(
+            select(
+                func.coalesce(func.sum(p.amount_kopecks, type_=BigInteger), 0), func.count()
+            ).where(theirs)
+        ).one()
+        self._db.execute(
+            update(payments)
+            .where(theirs)
+            .values(status=PaymentStatus.REFUNDED.value, refunded_at=now, refund_reason=reason)
+        )
+        self._db.execute(
+            update(collects)
+            .where(c.id == collect_id)
+            .values(
+                collected_kopecks=c.collected_kopecks - bindparam("total", type_=BigInteger),
+                donations_count=c.donations_count - count,
+                donors_count=c.donors_count - len(known),
+            ),
+            {"total": int(total)},
+        )
+        self._changed(collect_id)
 
     def get(self, payment_id: int) -> Payment | None:
         query = select(payments).where(payments.c.id == payment_id)

@@ -104,6 +104,7 @@ collects = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("blocked_at", UTCDateTime, nullable=True, comment="blocked by an administrator"),
     Column("block_reason", String(BLOCK_REASON_MAX), nullable=True),
+    Column("cancelled_at", UTCDateTime, nullable=True),
     Column("visibility", String(16), nullable=False),
     Column("hidden_from", JsonText, nullable=False, comment="user ids: the surprise guard"),
     Column("suggested_kopecks", Kopecks, nullable=True, comment="a share per person"),

@@ -15,6 +15,7 @@ from fundraising.adapters.task_codec import encode_task
 from fundraising.application.ports.tasks import (
     OutboxMessage,
     ProcessCover,
+    RefundCollect,
     SendEmail,
     TaskQueueUnavailable,
 )
@@ -22,12 +23,13 @@ from fundraising.application.ports.tasks import (
 NAMESPACE = "fundraising-tasks"
 EMAILS = "emails"
 COVERS = "covers"
-SEND_EMAIL = "send_email"
-PROCESS_COVER = "process_cover"
+REFUNDS = "refunds"
 ROUTES: dict[type[Any], tuple[str, str]] = {
-    SendEmail: (SEND_EMAIL, EMAILS),
-    ProcessCover: (PROCESS_COVER, COVERS),
+    SendEmail: ("send_email", EMAILS),
+    ProcessCover: ("process_cover", COVERS),
+    RefundCollect: ("refund_collect", REFUNDS),
 }
+"""Each task's actor and queue."""
 
 
 def build_broker(url: str | None, *, publisher_only: bool = False) -> dramatiq.Broker:
@@ -44,7 +46,7 @@ def build_broker(url: str | None, *, publisher_only: bool = False) -> dramatiq.B
         broker = RedisBroker(client=client, namespace=NAMESPACE)  # type: ignore[no-untyped-call]
     else:
         broker = RedisBroker(url=url, namespace=NAMESPACE)  # type: ignore[no-untyped-call]
-    for queue in (EMAILS, COVERS):
+    for queue in (EMAILS, COVERS, REFUNDS):
         broker.declare_queue(queue)
     return broker
 

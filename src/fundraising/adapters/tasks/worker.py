@@ -11,7 +11,7 @@ import dramatiq
 from dramatiq.middleware import Middleware
 
 from fundraising.adapters.task_codec import decode_task
-from fundraising.adapters.tasks.broker import COVERS, EMAILS, PROCESS_COVER, SEND_EMAIL
+from fundraising.adapters.tasks.broker import ROUTES
 from fundraising.application.ports.tasks import OutboxMessage, TaskHeld
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def declare_actors(
         "max_backoff": max_backoff_ms,
         "time_limit": time_limit_ms,  # a task never outlives its claim on the outbox message
     }
-    for actor_name, queue_name in ((SEND_EMAIL, EMAILS), (PROCESS_COVER, COVERS)):
+    for actor_name, queue_name in ROUTES.values():
         dramatiq.Actor(
             run_message,
             broker=broker,

@@ -17,6 +17,7 @@ class EmailKind(enum.StrEnum):
     INVITATION = "invitation"
     REMINDER = "reminder"
     PAYMENT_REFUNDED = "payment_refunded"
+    COLLECT_CANCELLED = "collect_cancelled"
 
     @property
     def about_the_account(self) -> bool:
@@ -26,9 +27,9 @@ class EmailKind(enum.StrEnum):
 
 @frozen
 class SendEmail:
-    """Send one e-mail; `subject_id` is the collect (created, invitations, reminders), the
-    payment (donations, refunds) or the user (account e-mails). An invitation or a reminder
-    goes to the member `recipient_id`."""
+    """Send one e-mail; `subject_id` is the collect (created, invitations, reminders,
+    cancelled), the payment (donations, refunds) or the user (account e-mails). An invitation,
+    a reminder or a cancellation goes to the user `recipient_id`."""
 
     kind: EmailKind
     subject_id: int
@@ -43,7 +44,14 @@ class ProcessCover:
     source: str
 
 
-Task = SendEmail | ProcessCover
+@frozen
+class RefundCollect:
+    """Refund the completed payments of a cancelled collect, in batches."""
+
+    collect_id: int
+
+
+Task = SendEmail | ProcessCover | RefundCollect
 
 
 @frozen

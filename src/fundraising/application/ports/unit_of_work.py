@@ -105,6 +105,19 @@ class PaymentRepository(Protocol):
         the collect's row lock (`CollectRepository.get(for_update=True)`), as a donation does."""
         ...
 
+    def payers_to_refund(self, collect_id: int, *, limit: int) -> Sequence[int | None]:
+        """Up to `limit` payers with a completed payment to the collect, in id order (None
+        stands for users who are gone)."""
+        ...
+
+    def refund_payers(
+        self, collect_id: int, payers: Sequence[int | None], *, now: datetime, reason: str
+    ) -> None:
+        """Refund every completed payment of these payers to the collect, and take what they
+        sum to off its counters in the database; they are no longer among its donors. The
+        caller holds the collect's row lock."""
+        ...
+
     def get(self, payment_id: int) -> Payment | None: ...
 
     def by_transaction_id(self, transaction_id: str) -> Payment | None: ...

@@ -77,15 +77,14 @@ class DeliverEmail:
         )
 
     def _to_member(self, uow: UnitOfWork, task: SendEmail) -> tuple[Notification, User] | None:
-        """An invitation or a reminder, while the recipient still is a member."""
+        """An invitation or a reminder while the recipient still is a member; a payer's notice
+        that a collect was cancelled."""
         collect = uow.collects.get(task.subject_id)
-        member = (
-            None
-            if task.recipient_id is None
-            else uow.members.get(task.subject_id, task.recipient_id)
-        )
-        recipient = None if member is None else uow.users.get(member.user_id)
+        recipient = None if task.recipient_id is None else uow.users.get(task.recipient_id)
         if collect is None or recipient is None or not recipient.is_active or recipient.deleted_at:
+            return None
+        member = uow.members.get(task.subject_id, task.recipient_id or 0)
+        if member is None and task.kind is not EmailKind.COLLECT_CANCELLED:
             return None
         notification = Notification(
             kind=task.kind,
@@ -101,7 +100,7 @@ class DeliverEmail:
 
     def _notification(self, uow: UnitOfWork, task: SendEmail) -> tuple[Notification, User] | None:
         """The notification and its recipient (whose address must be verified)."""
-        if task.kind in (EmailKind.INVITATION, EmailKind.REMINDER):
+        if task.kind in (EmailKind.INVITATION, EmailKind.REMINDER, EmailKind.COLLECT_CANCELLED):
             return self._to_member(uow, task)
         if task.kind is EmailKind.COLLECT_CREATED:
             collect = uow.collects.get(task.subject_id)

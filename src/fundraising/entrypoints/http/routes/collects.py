@@ -11,13 +11,18 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, Parameter, QueryParameter
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import (
+    HTTP_201_CREATED,
+    HTTP_202_ACCEPTED,
+    HTTP_204_NO_CONTENT,
+)
 
 from fundraising.application.errors import ValidationFailed
 from fundraising.application.pagination import DEFAULT_PAGE_SIZE
 from fundraising.application.ports.cache import ResponseCache
 from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.queries import CollectFilter, CollectOrdering
+from fundraising.application.use_cases.cancellation import CancelCollect
 from fundraising.application.use_cases.collects import (
     CollectChange,
     CollectDeletion,
@@ -315,3 +320,21 @@ class CollectController(Controller):
     ) -> None:
         existing_id(collect_id, "collect")
         await in_thread(delete_collect, CollectDeletion(collect_id, user_id))
+
+    @post(
+        "/{collect_id:int}/cancel/",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Cancel a collect for good (author only); every payment is refunded in batches",
+        responses=problems(401, 403, 404, 409),
+    )
+    async def cancel_collect(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: Injected[int],
+        collect_id: CollectId,
+        cancel_collect: Injected[CancelCollect],
+        clock: Injected[Clock],
+    ) -> schemas.CollectDetailed:
+        existing_id(collect_id, "collect")
+        detail = await in_thread(cancel_collect, CollectDeletion(collect_id, user_id))
+        return schemas.collect_detail(detail, media_url(request), clock.now())

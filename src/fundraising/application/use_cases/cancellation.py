@@ -1,0 +1,86 @@
+"""Cancelling a collect: it takes no donation from the 202 on, and a background task refunds
+its completed payments in batches, each payer e-mailed once, until its counters are 0."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from attrs import frozen
+
+from fundraising.application.errors import NotFound
+from fundraising.application.ports.clock import Clock
+from fundraising.application.ports.queries import CollectQueries
+from fundraising.application.ports.tasks import EmailKind, RefundCollect, SendEmail
+from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from fundraising.application.unit_of_work import retrying_transaction
+from fundraising.application.use_cases.collects import CollectDeletion, run_by
+from fundraising.application.views import CollectDetail
+
+REASON = "Сбор отменён"
+PAYERS_PER_BATCH = 500
+TASK_BUDGET = timedelta(seconds=30)  # then the rest goes on in a new task
+
+
+@frozen
+class CancelCollect:
+    """The author's final word: no donation from now on, and every payment goes back."""
+
+    uow_factory: UnitOfWorkFactory
+    queries: CollectQueries
+    clock: Clock
+
+    def __call__(self, request: CollectDeletion) -> CollectDetail:
+        def cancel(uow: UnitOfWork) -> None:
+            collect, actor = run_by(uow, request.collect_id, request.actor_id, for_update=True)
+            actor.ensure_author()
+            now = self.clock.now()
+            collect.cancel(now)
+            uow.collects.save(collect)
+            uow.enqueue(RefundCollect(request.collect_id), now=now)
+            uow.commit()
+
+        retrying_transaction(self.uow_factory, cancel)
+        detail = self.queries.detail(request.collect_id)
+        if detail is None:
+            raise NotFound.of("collect")
+        return detail
+
+
+@frozen
+class RefundCancelledCollect:
+    """Refund a cancelled collect's payments, payer by payer in batches, each batch one
+    transaction with its e-mails: a task stopped half-way (a crash, a time limit) leaves no
+    payer half refunded, and the next run goes on with those left."""
+
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    payers_per_batch: int = PAYERS_PER_BATCH
+    budget: timedelta = TASK_BUDGET
+
+    def __call__(self, task: RefundCollect) -> None:
+        started = self.clock.now()
+
+        def batch(uow: UnitOfWork) -> bool:
+            """Refund the next payers; whether more are left for this task."""
+            collect = uow.collects.get(task.collect_id, for_update=True)
+            if collect is None or collect.cancelled_at is None:
+                return False
+            payers = uow.payments.payers_to_refund(task.collect_id, limit=self.payers_per_batch)
+            if not payers:
+                return False
+            now = self.clock.now()
+            uow.payments.refund_payers(task.collect_id, payers, now=now, reason=REASON)
+            for payer in payers:
+                if payer is not None:  # a gone user gets no e-mail
+                    uow.enqueue(
+                        SendEmail(EmailKind.COLLECT_CANCELLED, task.collect_id, payer), now=now
+                    )
+            more = len(payers) == self.payers_per_batch
+            if more and now - started >= self.budget:
+                uow.enqueue(RefundCollect(task.collect_id), now=now)
+                more = False
+            uow.commit()
+            return more
+
+        while retrying_transaction(self.uow_factory, batch):
+            pass
