@@ -1,11 +1,16 @@
-"""The SQL outbox on SQLite and MariaDB: due messages, exclusive claims, leases and purging."""
+"""The SQL outbox on SQLite and MariaDB: due messages, exclusive claims, leases and purging; the
+tasks' JSON form (an e-mail's recipient), old messages without it included."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, insert
 
+from fundraising.adapters.sql.tables import outbox
+from fundraising.adapters.task_codec import decode_task, encode_task
 from fundraising.application.ports.tasks import EmailKind, ProcessCover, SendEmail, Task
 from tests.fakes import FixedClock
 from tests.integration.conftest import NOW, UowFactory
@@ -162,3 +167,76 @@ def test_purge_forgets_only_messages_that_ended_before_the_cutoff(
 
     assert purged == 2
     assert [row.id for row in _outbox_rows(engine)] == [new_finished, waiting, running]
+
+
+@pytest.mark.parametrize(
+    ("task", "encoded"),
+    [
+        (
+            SendEmail(EmailKind.INVITATION, 5, 9),
+            {"type": "send_email", "kind": "invitation", "subject_id": 5, "recipient_id": 9},
+        ),
+        (
+            SendEmail(EmailKind.REMINDER, 5, 10),
+            {"type": "send_email", "kind": "reminder", "subject_id": 5, "recipient_id": 10},
+        ),
+        (
+            SendEmail(EmailKind.DONATION_THANKS, 3),
+            {"type": "send_email", "kind": "donation_thanks", "subject_id": 3},
+        ),
+        (
+            ProcessCover(2, "covers/2.png"),
+            {"type": "process_cover", "collect_id": 2, "source": "covers/2.png"},
+        ),
+    ],
+)
+def test_a_task_round_trips_through_its_json_form(task: Task, encoded: dict[str, Any]):
+    assert encode_task(task) == encoded
+    assert decode_task(encoded) == task
+
+
+@pytest.mark.parametrize(
+    ("data", "task"),
+    [
+        (  # written before invitations and reminders: no recipient at all
+            {"type": "send_email", "kind": "collect_created", "subject_id": 1},
+            SendEmail(EmailKind.COLLECT_CREATED, 1, None),
+        ),
+        (
+            {"type": "send_email", "kind": "reminder", "subject_id": 4, "recipient_id": None},
+            SendEmail(EmailKind.REMINDER, 4, None),
+        ),
+        (
+            {"type": "send_email", "kind": "invitation", "subject_id": "4", "recipient_id": "7"},
+            SendEmail(EmailKind.INVITATION, 4, 7),
+        ),
+    ],
+)
+def test_an_e_mail_task_without_a_recipient_still_decodes(data: dict[str, Any], task: Task):
+    assert decode_task(data) == task
+
+
+def test_an_e_mails_recipient_survives_the_outbox_table_and_old_rows_still_decode(
+    uow_factory: UowFactory, clock: FixedClock, engine: Engine
+):
+    invitation = SendEmail(EmailKind.INVITATION, 5, 9)
+    (added,) = _add_tasks(uow_factory, clock, invitation)
+    old = {"type": "send_email", "kind": "donation_received", "subject_id": 8}
+    with engine.begin() as connection:
+        connection.execute(insert(outbox).values(task=old, created_at=clock.now()))
+
+    with uow_factory() as uow:
+        found = uow.outbox.due(created_before=FAR_AHEAD, relayed_before=NOW, now=NOW, limit=10)
+
+    assert [message.task for message in found] == [
+        invitation,
+        SendEmail(EmailKind.DONATION_RECEIVED, 8),
+    ]
+    assert found[0].id == added
+    stored = {row.id: row.task for row in _outbox_rows(engine)}
+    assert stored[added] == {
+        "type": "send_email",
+        "kind": "invitation",
+        "subject_id": 5,
+        "recipient_id": 9,
+    }

@@ -8,8 +8,16 @@ from typing import Any
 import pytest
 
 from fundraising.domain.collect import Collect, Occasion
-from fundraising.domain.errors import InvalidValue, ValidationFailed
-from fundraising.domain.membership import HIDDEN_MAX, Access, Visibility, check_hidden
+from fundraising.domain.errors import Conflict, InvalidValue, PermissionDenied, ValidationFailed
+from fundraising.domain.membership import (
+    HIDDEN_MAX,
+    Access,
+    Member,
+    Role,
+    Visibility,
+    check_hidden,
+    ensure_runs,
+)
 from fundraising.domain.money import Money
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -145,3 +153,115 @@ def test_who_may_join(visibility: Visibility, user: int, key: str | None, admitt
     made = collect(visibility=visibility, hidden_from=hidden)
 
     assert made.admits_joining(user, key) is admitted
+
+
+def member(role: Role, user_id: int = MEMBER, reminded: datetime | None = None) -> Member:
+    return Member(10, user_id, role, joined_at=NOW - timedelta(days=1), last_reminded_at=reminded)
+
+
+@pytest.mark.parametrize(
+    ("actor", "removed", "refused"),
+    [
+        (Role.AUTHOR, Role.PARTICIPANT, None),
+        (Role.AUTHOR, Role.ORGANISER, None),
+        (Role.ORGANISER, Role.PARTICIPANT, None),
+        (Role.ORGANISER, Role.ORGANISER, PermissionDenied),
+        (Role.ORGANISER, Role.AUTHOR, Conflict),
+        (Role.AUTHOR, Role.AUTHOR, Conflict),
+    ],
+)
+def test_who_may_remove_whom(actor: Role, removed: Role, refused: type[Exception] | None) -> None:
+    remover, leaving = member(actor, AUTHOR), member(removed, MEMBER)
+
+    if refused is None:
+        remover.ensure_may_remove(leaving)
+    else:
+        with pytest.raises(refused):
+            remover.ensure_may_remove(leaving)
+    assert leaving.role is removed
+
+
+@pytest.mark.parametrize("role", [Role.AUTHOR, Role.ORGANISER])
+def test_the_author_and_organisers_run_a_collect(role: Role) -> None:
+    running = member(role)
+
+    assert running.manages
+    assert ensure_runs(running) is running
+
+
+@pytest.mark.parametrize("found", [None, member(Role.PARTICIPANT)])
+def test_a_participant_or_a_non_member_does_not_run_a_collect(found: Member | None) -> None:
+    with pytest.raises(PermissionDenied):
+        ensure_runs(found)
+
+
+@pytest.mark.parametrize(("role", "refused"), [(Role.AUTHOR, False), (Role.ORGANISER, True)])
+def test_only_the_author_passes_as_the_author(role: Role, refused: bool) -> None:
+    if refused:
+        with pytest.raises(PermissionDenied):
+            member(role).ensure_author()
+    else:
+        member(role).ensure_author()
+
+
+@pytest.mark.parametrize("role", [Role.PARTICIPANT, Role.ORGANISER])
+def test_a_participant_or_organiser_is_promoted_to_organiser(role: Role) -> None:
+    promoted = member(role)
+
+    promoted.promote()
+
+    assert (promoted.role, promoted.manages) == (Role.ORGANISER, True)
+
+
+def test_the_author_cannot_be_promoted_and_stays_the_author() -> None:
+    author = member(Role.AUTHOR, AUTHOR)
+
+    with pytest.raises(InvalidValue, match="author"):
+        author.promote()
+    assert author.role is Role.AUTHOR
+
+
+@pytest.mark.parametrize(
+    ("role", "after"),
+    [
+        (Role.ORGANISER, Role.PARTICIPANT),
+        (Role.PARTICIPANT, Role.PARTICIPANT),
+        (Role.AUTHOR, Role.AUTHOR),
+    ],
+)
+def test_demoting_makes_only_an_organiser_a_participant(role: Role, after: Role) -> None:
+    demoted = member(role)
+
+    demoted.demote()
+
+    assert demoted.role is after
+
+
+DAY = timedelta(hours=24)
+
+
+@pytest.mark.parametrize(
+    ("reminded", "due"),
+    [
+        (None, True),
+        (NOW - DAY, True),
+        (NOW - DAY - timedelta(hours=1), True),
+        (NOW - DAY + timedelta(microseconds=1), False),
+        (NOW, False),
+    ],
+)
+def test_a_reminder_is_due_once_the_interval_has_passed(
+    reminded: datetime | None, due: bool
+) -> None:
+    assert member(Role.PARTICIPANT, reminded=reminded).reminder_due(NOW, DAY) is due
+
+
+def test_reminding_starts_the_interval_again() -> None:
+    reminded = member(Role.PARTICIPANT, reminded=NOW - 2 * DAY)
+
+    reminded.remind(NOW)
+
+    assert reminded.last_reminded_at == NOW
+    assert not reminded.reminder_due(NOW + DAY - timedelta(seconds=1), DAY)
+    assert reminded.reminder_due(NOW + DAY, DAY)
+    assert reminded.reminder_due(NOW + timedelta(hours=1), timedelta(hours=1))
