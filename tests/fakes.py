@@ -45,12 +45,14 @@ from fundraising.application.views import (
     Page,
     ParticipantView,
     PaymentView,
+    UpdateView,
 )
 from fundraising.domain.collect import Collect
 from fundraising.domain.errors import InvalidValue
 from fundraising.domain.membership import Access, Member, Visibility
 from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment, PaymentStatus
+from fundraising.domain.update import CollectUpdate
 from fundraising.domain.user import AccountToken, User, username_key
 
 T = Any
@@ -86,10 +88,11 @@ class FakeDatabase:
     outbox: dict[int, OutboxRow] = field(factory=dict)
     refresh_tokens: dict[str, RefreshRow] = field(factory=dict)
     members: dict[tuple[int, int], Member] = field(factory=dict)
+    updates: dict[int, CollectUpdate] = field(factory=dict)
     ids: itertools.count[int] = field(factory=lambda: itertools.count(1))
     clock: FixedClock | None = None
 
-    _TABLES = ("users", "collects", "payments", "outbox", "refresh_tokens", "members")
+    _TABLES = ("users", "collects", "payments", "outbox", "refresh_tokens", "members", "updates")
 
     def snapshot(self) -> tuple[Any, ...]:
         return copy.deepcopy(tuple(getattr(self, name) for name in self._TABLES))
@@ -399,6 +402,33 @@ class FakeMembers:
         )
         return [copy.deepcopy(m) for m in sorted(members, key=lambda m: (m.joined_at, m.user_id))]
 
+    def paying(self, collect_id: int) -> Sequence[int]:
+        payers = {p.payer_id for p in self.db.completed_payments(collect_id)}
+        return sorted(
+            user_id
+            for (c, user_id) in self.db.members
+            if c == collect_id
+            and user_id in payers
+            and self.db.users[user_id].is_active
+            and self.db.users[user_id].deleted_at is None
+        )
+
+
+class FakeUpdates:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def add(self, update: CollectUpdate) -> CollectUpdate:
+        update = evolve(update, id=next(self.db.ids))
+        self.db.updates[update.id] = copy.deepcopy(update)  # type: ignore[index]
+        return update
+
+    def get(self, update_id: int) -> CollectUpdate | None:
+        return copy.deepcopy(self.db.updates.get(update_id))
+
+    def delete(self, update_id: int) -> None:
+        self.db.updates.pop(update_id, None)
+
 
 class FakeUnitOfWork(AfterCommit):
     """Rolls back by restoring a snapshot of the fake database unless `commit()` was called."""
@@ -410,6 +440,7 @@ class FakeUnitOfWork(AfterCommit):
         self.collects = FakeCollects(db, self.mark_changed)
         self.payments = FakePayments(db, self.mark_changed)
         self.members = FakeMembers(db, self.mark_changed)
+        self.updates = FakeUpdates(db)
         self.refresh_tokens = FakeRefreshTokens(db)
         self.outbox = FakeOutbox(db)
         self.committed = False
@@ -533,6 +564,18 @@ class FakeCollectQueries:
         ]
         chosen = entries[page.offset : page.offset + page.size]
         return Page(chosen, len(entries), page.number, page.size)
+
+    def updates(self, collect_id: int, page: PageRequest) -> Page[UpdateView]:
+        found = sorted(
+            (u for u in self.db.updates.values() if u.collect_id == collect_id),
+            key=lambda u: (u.created_at, u.id),
+            reverse=True,
+        )
+        views = [
+            UpdateView(u.id or 0, u.text, self.db.users[u.writer_id].display_name, u.created_at)
+            for u in found[page.offset : page.offset + page.size]
+        ]
+        return Page(views, len(found), page.number, page.size)
 
     def participant(self, collect_id: int, user_id: int) -> ParticipantView | None:
         member = self.db.members.get((collect_id, user_id))

@@ -36,7 +36,13 @@ from fundraising.adapters.sql.queries import SqlCollectQueries, SqlPaymentQuerie
 from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
 from fundraising.adapters.tasks.broker import DramatiqTaskQueue, build_broker
 from fundraising.adapters.tasks.worker import BackgroundWorker, declare_actors
-from fundraising.application.ports.tasks import EmailKind, ProcessCover, RefundCollect, SendEmail
+from fundraising.application.ports.tasks import (
+    AnnounceUpdate,
+    EmailKind,
+    ProcessCover,
+    RefundCollect,
+    SendEmail,
+)
 from fundraising.application.throttles import Limit
 from fundraising.application.use_cases.accounts import (
     ActivateAccount,
@@ -91,6 +97,12 @@ from fundraising.application.use_cases.payments import (
 )
 from fundraising.application.use_cases.reconcile import Reconcile
 from fundraising.application.use_cases.seeding import GenerateTestData
+from fundraising.application.use_cases.updates import (
+    AnnounceUpdateTask,
+    DeleteUpdate,
+    ListUpdates,
+    PostUpdate,
+)
 from fundraising.settings import Settings
 
 HOUR_SECONDS = 3600
@@ -284,6 +296,9 @@ class Container(containers.DeclarativeContainer):
     delete_collect = providers.Singleton(DeleteCollect, uow.provider, covers)
     moderate_collect = providers.Singleton(ModerateCollect, uow.provider, clock)
     cancel_collect = providers.Singleton(CancelCollect, uow.provider, collect_queries, clock)
+    list_updates = providers.Singleton(ListUpdates, uow.provider, collect_queries)
+    post_update = providers.Singleton(PostUpdate, uow.provider, clock)
+    delete_update = providers.Singleton(DeleteUpdate, uow.provider)
     get_collect = providers.Singleton(GetCollect, collect_queries)
     list_collects = providers.Singleton(ListCollects, collect_queries)
     list_feed = providers.Singleton(ListFeed, collect_queries)
@@ -318,6 +333,7 @@ class Container(containers.DeclarativeContainer):
 
     process_cover = providers.Singleton(ProcessCoverTask, uow.provider, storage, images, clock)
     refund_cancelled_collect = providers.Singleton(RefundCancelledCollect, uow.provider, clock)
+    announce_update = providers.Singleton(AnnounceUpdateTask, uow.provider, clock)
     deliver_email = providers.Singleton(
         DeliverEmail, uow.provider, mailer, links, account_tokens, token_lifetimes, clock
     )
@@ -329,6 +345,7 @@ class Container(containers.DeclarativeContainer):
                 SendEmail: deliver_email,
                 ProcessCover: process_cover,
                 RefundCollect: refund_cancelled_collect,
+                AnnounceUpdate: announce_update,
             }
         ),
         clock,

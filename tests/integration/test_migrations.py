@@ -22,7 +22,15 @@ from tests.fakes import FakeCache, FakeTaskQueue
 from tests.integration.conftest import NOW
 from tests.services import fresh_mysql_database
 
-TABLES = {"users", "collects", "payments", "outbox", "refresh_tokens", "collect_members"}
+TABLES = {
+    "users",
+    "collects",
+    "payments",
+    "outbox",
+    "refresh_tokens",
+    "collect_members",
+    "collect_updates",
+}
 VERSION_TABLE = "alembic_version"
 
 

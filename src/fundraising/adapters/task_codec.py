@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fundraising.application.ports.tasks import (
+    AnnounceUpdate,
     EmailKind,
     ProcessCover,
     RefundCollect,
@@ -25,6 +26,8 @@ def encode_task(task: Task) -> dict[str, Any]:
         return encoded
     if isinstance(task, RefundCollect):
         return {"type": "refund_collect", "collect_id": task.collect_id}
+    if isinstance(task, AnnounceUpdate):
+        return {"type": "announce_update", "update_id": task.update_id}
     return {"type": "process_cover", "collect_id": task.collect_id, "source": task.source}
 
 
@@ -40,4 +43,6 @@ def decode_task(data: dict[str, Any]) -> Task:
         return ProcessCover(int(data["collect_id"]), str(data["source"]))
     if data["type"] == "refund_collect":
         return RefundCollect(int(data["collect_id"]))
+    if data["type"] == "announce_update":
+        return AnnounceUpdate(int(data["update_id"]))
     raise ValueError(f"unknown task type {data['type']!r}")

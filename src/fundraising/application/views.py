@@ -188,6 +188,16 @@ class PaymentView:
 
 
 @frozen
+class UpdateView:
+    """An update as whoever sees its collect reads it."""
+
+    id: int
+    text: str
+    author_name: str  # its writer's
+    created_at: datetime
+
+
+@frozen
 class ParticipantView:
     """A member as those who run the collect see them: what they paid (completed payments,
     anonymous ones included) and when they were last reminded."""

@@ -47,6 +47,7 @@ _SUBJECTS = {
     EmailKind.REMINDER: "Напоминание о сборе «{title}»",
     EmailKind.PAYMENT_REFUNDED: "Возврат пожертвования в сбор «{title}»",
     EmailKind.COLLECT_CANCELLED: "Сбор «{title}» отменён",
+    EmailKind.UPDATE_POSTED: "Новости сбора «{title}»",
 }
 
 
@@ -64,7 +65,12 @@ def _terms(n: Notification) -> list[str]:
 def _paragraphs(n: Notification) -> list[str]:
     if n.kind.about_the_account:
         return _account_paragraphs(n)
-    if n.kind in (EmailKind.INVITATION, EmailKind.REMINDER, EmailKind.COLLECT_CANCELLED):
+    if n.kind in (
+        EmailKind.INVITATION,
+        EmailKind.REMINDER,
+        EmailKind.COLLECT_CANCELLED,
+        EmailKind.UPDATE_POSTED,
+    ):
         return _member_paragraphs(n)
     match n.kind:
         case EmailKind.COLLECT_CREATED:
@@ -99,6 +105,12 @@ def _member_paragraphs(n: Notification) -> list[str]:
     """An invitation or a reminder (what the collect is, until when, the share asked), or the
     news that it was cancelled."""
     match n.kind:
+        case EmailKind.UPDATE_POSTED:
+            return [
+                f"{n.donor_name} пишет участникам сбора «{n.collect_title}»:",
+                n.comment or "",
+                "Сбор:",
+            ]
         case EmailKind.COLLECT_CANCELLED:
             return [
                 f"Организатор отменил сбор «{n.collect_title}».",

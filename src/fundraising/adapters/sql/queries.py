@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -26,7 +26,13 @@ from sqlalchemy.sql.functions import GenericFunction
 from fundraising.adapters.sql import rows
 from fundraising.adapters.sql.engine import READ_ONLY
 from fundraising.adapters.sql.errors import translated_errors
-from fundraising.adapters.sql.tables import collect_members, collects, payments, users
+from fundraising.adapters.sql.tables import (
+    collect_members,
+    collect_updates,
+    collects,
+    payments,
+    users,
+)
 from fundraising.adapters.sql.types import from_kopecks
 from fundraising.application.pagination import PageRequest
 from fundraising.application.ports.queries import (
@@ -42,9 +48,12 @@ from fundraising.application.views import (
     Page,
     ParticipantView,
     PaymentView,
+    UpdateView,
 )
 from fundraising.domain.membership import Access, Role, Visibility
 from fundraising.domain.payment import DonationVisibility, PaymentStatus
+
+T = TypeVar("T")
 
 COMPLETED = PaymentStatus.COMPLETED.value
 _LIKE_ESCAPE = "!"
@@ -272,14 +281,41 @@ class SqlCollectQueries:
         if paid is not None:
             paid_kopecks = query.selected_columns.paid_kopecks
             query = query.where(paid_kopecks > 0 if paid else paid_kopecks.is_(None))
-        counted = select(func.count()).select_from(query.order_by(None).subquery())
-        with reading(self._engine) as db:
-            total = db.execute(counted).scalar_one()
-            items: list[ParticipantView] = []
-            if page.reaches(total) and total:
-                chosen = query.limit(page.size).offset(page.offset)
-                items = [_participant(row) for row in db.execute(chosen).mappings()]
-        return Page(items, total, page.number, page.size)
+        return _page(self._engine, query, page, _participant)
+
+    def updates(self, collect_id: int, page: PageRequest) -> Page[UpdateView]:
+        u = collect_updates.c
+        writer = users.alias("writer")
+        query = (
+            select(u.id, u.text, u.created_at, *_names(writer, "writer"))
+            .select_from(collect_updates.join(writer, writer.c.id == u.writer_id))
+            .where(u.collect_id == collect_id)
+            .order_by(u.created_at.desc(), u.id.desc())
+        )
+        return _page(self._engine, query, page, _update)
+
+
+def _page(
+    engine: Engine, query: Select[Any], page: PageRequest, convert: Callable[[RowMapping], T]
+) -> Page[T]:
+    """One page of an ordered query, and how many rows the whole query has."""
+    counted = select(func.count()).select_from(query.order_by(None).subquery())
+    with reading(engine) as db:
+        total = db.execute(counted).scalar_one()
+        items: list[T] = []
+        if page.reaches(total) and total:
+            chosen = query.limit(page.size).offset(page.offset)
+            items = [convert(row) for row in db.execute(chosen).mappings()]
+    return Page(items, total, page.number, page.size)
+
+
+def _update(row: RowMapping) -> UpdateView:
+    return UpdateView(
+        id=row["id"],
+        text=row["text"],
+        author_name=rows.person_name(row, "writer"),
+        created_at=row["created_at"],
+    )
 
 
 def _participants_of(collect_id: int) -> Select[Any]:

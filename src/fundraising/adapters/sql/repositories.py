@@ -30,6 +30,7 @@ from fundraising.adapters.sql import rows
 from fundraising.adapters.sql.errors import is_duplicate_key, violated_constraint
 from fundraising.adapters.sql.tables import (
     collect_members,
+    collect_updates,
     collects,
     outbox,
     payments,
@@ -48,6 +49,7 @@ from fundraising.application.ports.unit_of_work import (
 from fundraising.domain.collect import Collect
 from fundraising.domain.membership import Member
 from fundraising.domain.payment import Payment, PaymentStatus
+from fundraising.domain.update import CollectUpdate
 from fundraising.domain.user import User, username_key
 
 _COUNT_DONATION = (
@@ -421,6 +423,48 @@ class SqlMembers:
             .order_by(m.joined_at, m.user_id)
         )
         return [rows.member_of(row) for row in self._db.execute(query).mappings()]
+
+    def paying(self, collect_id: int) -> Sequence[int]:
+        m, p, u = collect_members.c, payments.c, users.c
+        paid = exists().where(
+            p.collect_id == collect_id,
+            p.payer_id == m.user_id,
+            p.status == PaymentStatus.COMPLETED.value,
+        )
+        query = (
+            select(m.user_id)
+            .join(users, u.id == m.user_id)
+            .where(m.collect_id == collect_id, u.is_active.is_(True), u.deleted_at.is_(None), paid)
+            .order_by(m.user_id)
+        )
+        return list(self._db.scalars(query))
+
+
+class SqlUpdates:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def add(self, update: CollectUpdate) -> CollectUpdate:
+        values = {
+            "collect_id": update.collect_id,
+            "writer_id": update.writer_id,
+            "text": update.text,
+            "created_at": update.created_at,
+        }
+        update.id = new_id(self._db.execute(insert(collect_updates), values))
+        return update
+
+    def get(self, update_id: int) -> CollectUpdate | None:
+        query = select(collect_updates).where(collect_updates.c.id == update_id)
+        row = self._db.execute(query).mappings().first()
+        if row is None:
+            return None
+        return CollectUpdate(
+            row["id"], row["collect_id"], row["writer_id"], row["text"], row["created_at"]
+        )
+
+    def delete(self, update_id: int) -> None:
+        self._db.execute(delete(collect_updates).where(collect_updates.c.id == update_id))
 
 
 class SqlRefreshTokens:

@@ -161,6 +161,19 @@ collect_members = Table(
     **_MYSQL,
 )
 
+collect_updates = Table(
+    "collect_updates",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("collect_id", Id, ForeignKey("collects.id", ondelete="CASCADE"), nullable=False),
+    Column("writer_id", Id, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "collect_id", "created_at", "id"),
+    Index(None, "writer_id"),
+    **_MYSQL,
+)
+
 refresh_tokens = Table(
     "refresh_tokens",
     metadata,

@@ -16,6 +16,7 @@ from fundraising.adapters.sql.repositories import (
     SqlOutbox,
     SqlPayments,
     SqlRefreshTokens,
+    SqlUpdates,
     SqlUsers,
 )
 from fundraising.application.ports.cache import Cache
@@ -28,6 +29,7 @@ class SqlUnitOfWork(AfterCommit):
     collects: SqlCollects
     payments: SqlPayments
     members: SqlMembers
+    updates: SqlUpdates
     refresh_tokens: SqlRefreshTokens
     outbox: SqlOutbox
 
@@ -45,6 +47,7 @@ class SqlUnitOfWork(AfterCommit):
         self.collects = SqlCollects(connection, self.mark_changed)
         self.payments = SqlPayments(connection, self.mark_changed)
         self.members = SqlMembers(connection, self.mark_changed)
+        self.updates = SqlUpdates(connection)
         self.refresh_tokens = SqlRefreshTokens(connection)
         self.outbox = SqlOutbox(connection)
         return self

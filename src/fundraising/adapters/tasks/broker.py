@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 
 from fundraising.adapters.task_codec import encode_task
 from fundraising.application.ports.tasks import (
+    AnnounceUpdate,
     OutboxMessage,
     ProcessCover,
     RefundCollect,
@@ -28,6 +29,7 @@ ROUTES: dict[type[Any], tuple[str, str]] = {
     SendEmail: ("send_email", EMAILS),
     ProcessCover: ("process_cover", COVERS),
     RefundCollect: ("refund_collect", REFUNDS),
+    AnnounceUpdate: ("announce_update", EMAILS),
 }
 """Each task's actor and queue."""
 

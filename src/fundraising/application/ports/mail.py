@@ -22,8 +22,8 @@ class Notification:
     collect_title: str = ""
     amount: Money | None = None
     goal: Money | None = None
-    donor_name: str | None = None
-    comment: str | None = None  # the donor's wish, or why a payment was refunded
+    donor_name: str | None = None  # (or an update's writer)
+    comment: str | None = None  # the donor's wish, why a payment was refunded, an update
     end_date: datetime | None = None  # invitations and reminders: when the collect ends
     suggested_amount: Money | None = None  # and the share asked of each member
     valid_hours: int | None = None  # how long the link of an account e-mail works

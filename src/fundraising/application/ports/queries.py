@@ -16,6 +16,7 @@ from fundraising.application.views import (
     Page,
     ParticipantView,
     PaymentView,
+    UpdateView,
 )
 from fundraising.domain.collect import Occasion
 from fundraising.domain.membership import Access
@@ -78,6 +79,10 @@ class CollectQueries(Protocol):
     ) -> Page[ParticipantView]:
         """Members by `joined_at`, then id; `paid` keeps those who paid something (True) or
         nothing (False)."""
+        ...
+
+    def updates(self, collect_id: int, page: PageRequest) -> Page[UpdateView]:
+        """The collect's updates, newest first."""
         ...
 
 

@@ -18,6 +18,7 @@ class EmailKind(enum.StrEnum):
     REMINDER = "reminder"
     PAYMENT_REFUNDED = "payment_refunded"
     COLLECT_CANCELLED = "collect_cancelled"
+    UPDATE_POSTED = "update_posted"
 
     @property
     def about_the_account(self) -> bool:
@@ -28,8 +29,9 @@ class EmailKind(enum.StrEnum):
 @frozen
 class SendEmail:
     """Send one e-mail; `subject_id` is the collect (created, invitations, reminders,
-    cancelled), the payment (donations, refunds) or the user (account e-mails). An invitation,
-    a reminder or a cancellation goes to the user `recipient_id`."""
+    cancelled), the payment (donations, refunds), the update (posted) or the user (account
+    e-mails). An invitation, a reminder, a cancellation or an update goes to the user
+    `recipient_id`."""
 
     kind: EmailKind
     subject_id: int
@@ -51,7 +53,14 @@ class RefundCollect:
     collect_id: int
 
 
-Task = SendEmail | ProcessCover | RefundCollect
+@frozen
+class AnnounceUpdate:
+    """E-mail an update to those who paid into its collect."""
+
+    update_id: int
+
+
+Task = SendEmail | ProcessCover | RefundCollect | AnnounceUpdate
 
 
 @frozen

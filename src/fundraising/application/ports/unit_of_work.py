@@ -12,6 +12,7 @@ from fundraising.application.ports.tasks import OutboxMessage, Task
 from fundraising.domain.collect import Collect
 from fundraising.domain.membership import Member
 from fundraising.domain.payment import Payment
+from fundraising.domain.update import CollectUpdate
 from fundraising.domain.user import User
 
 
@@ -146,6 +147,20 @@ class MemberRepository(Protocol):
         """The members, active users, with no completed payment to the collect."""
         ...
 
+    def paying(self, collect_id: int) -> Sequence[int]:
+        """The ids of the members, active users, with a completed payment to the collect."""
+        ...
+
+
+class UpdateRepository(Protocol):
+    def add(self, update: CollectUpdate) -> CollectUpdate:
+        """Insert and assign the id."""
+        ...
+
+    def get(self, update_id: int) -> CollectUpdate | None: ...
+
+    def delete(self, update_id: int) -> None: ...
+
 
 class RefreshTokens(Protocol):
     def add(self, issued: RefreshToken) -> None: ...
@@ -205,6 +220,7 @@ class UnitOfWork(Protocol):
     collects: CollectRepository
     payments: PaymentRepository
     members: MemberRepository
+    updates: UpdateRepository
     refresh_tokens: RefreshTokens
     outbox: Outbox
 

@@ -98,24 +98,57 @@ class DeliverEmail:
         )
         return notification, recipient
 
+    def _update(self, uow: UnitOfWork, task: SendEmail) -> tuple[Notification, User] | None:
+        """An update, to a member who paid (still a member, and it still exists)."""
+        update = uow.updates.get(task.subject_id)
+        recipient = None if task.recipient_id is None else uow.users.get(task.recipient_id)
+        if update is None or recipient is None or not recipient.is_active or recipient.deleted_at:
+            return None
+        collect = uow.collects.get(update.collect_id)
+        writer = uow.users.get(update.writer_id)
+        if collect is None or writer is None:
+            return None
+        if uow.members.get(update.collect_id, task.recipient_id or 0) is None:
+            return None
+        notification = Notification(
+            kind=task.kind,
+            to=recipient.email,
+            recipient_name=recipient.display_name,
+            link=self.links.share(update.collect_id, collect.share_key),
+            collect_title=collect.title,
+            donor_name=writer.display_name,
+            comment=update.text,
+        )
+        return notification, recipient
+
     def _notification(self, uow: UnitOfWork, task: SendEmail) -> tuple[Notification, User] | None:
         """The notification and its recipient (whose address must be verified)."""
-        if task.kind in (EmailKind.INVITATION, EmailKind.REMINDER, EmailKind.COLLECT_CANCELLED):
-            return self._to_member(uow, task)
-        if task.kind is EmailKind.COLLECT_CREATED:
-            collect = uow.collects.get(task.subject_id)
-            author = None if collect is None else uow.users.get(collect.author_id)
-            if collect is None or author is None:
-                return None
-            created = Notification(
-                kind=task.kind,
-                to=author.email,
-                recipient_name=author.display_name,
-                link=self.links.collect(task.subject_id),
-                collect_title=collect.title,
-                goal=collect.goal,
-            )
-            return created, author
+        compose = {
+            EmailKind.INVITATION: self._to_member,
+            EmailKind.REMINDER: self._to_member,
+            EmailKind.COLLECT_CANCELLED: self._to_member,
+            EmailKind.UPDATE_POSTED: self._update,
+            EmailKind.COLLECT_CREATED: self._created,
+        }.get(task.kind, self._about_payment)
+        return compose(uow, task)
+
+    def _created(self, uow: UnitOfWork, task: SendEmail) -> tuple[Notification, User] | None:
+        collect = uow.collects.get(task.subject_id)
+        author = None if collect is None else uow.users.get(collect.author_id)
+        if collect is None or author is None:
+            return None
+        created = Notification(
+            kind=task.kind,
+            to=author.email,
+            recipient_name=author.display_name,
+            link=self.links.collect(task.subject_id),
+            collect_title=collect.title,
+            goal=collect.goal,
+        )
+        return created, author
+
+    def _about_payment(self, uow: UnitOfWork, task: SendEmail) -> tuple[Notification, User] | None:
+        """Thanks to its payer, news of it to the author, or its refund to the payer."""
         payment = uow.payments.get(task.subject_id)
         collect = None if payment is None else uow.collects.get(payment.collect_id)
         if payment is None or collect is None:

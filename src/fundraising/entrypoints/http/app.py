@@ -28,6 +28,7 @@ from fundraising.entrypoints.http.routes.collects import CollectController
 from fundraising.entrypoints.http.routes.members import MemberController
 from fundraising.entrypoints.http.routes.operations import HealthController, static_routers
 from fundraising.entrypoints.http.routes.payments import PaymentController
+from fundraising.entrypoints.http.routes.updates import UpdateController
 from fundraising.entrypoints.http.threads import size_thread_pool
 from fundraising.entrypoints.logs import configure_logging
 from fundraising.settings import Settings
@@ -78,6 +79,7 @@ def create_app(container: Container) -> Litestar:
             AuthController,
             CollectController,
             MemberController,
+            UpdateController,
             PaymentController,
             HealthController,
             *static_routers(settings),

@@ -15,6 +15,7 @@ from fundraising.application.views import (
     FeedEntry,
     ParticipantView,
     PaymentView,
+    UpdateView,
     UserView,
 )
 from fundraising.domain.collect import (
@@ -33,6 +34,7 @@ from fundraising.domain.payment import (
     DonationVisibility,
     PaymentStatus,
 )
+from fundraising.domain.update import UPDATE_TEXT_MAX
 from fundraising.domain.user import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 from fundraising.entrypoints.http.fields import Amount, CoverFile, JsonObject, Timestamp
 
@@ -187,6 +189,13 @@ class RefundRequest(Struct, kw_only=True):
     reason: Annotated[str, Meta(max_length=COMMENT_MAX)] | None = None
 
 
+class UpdateCreate(Struct, kw_only=True):
+    text: Annotated[str, Meta(min_length=1, max_length=UPDATE_TEXT_MAX)]
+    notify: Annotated[
+        bool, Meta(description="E-mail it to every participant who paid (default true).")
+    ] = True
+
+
 class OrganiserRequest(Struct, kw_only=True):
     user: Annotated[UserId, Meta(description="A member of the collect.")]
 
@@ -211,6 +220,7 @@ REQUEST_SCHEMAS: tuple[type[Struct], ...] = (
     InvitationRequest,
     OrganiserRequest,
     RefundRequest,
+    UpdateCreate,
 )
 
 # --- responses ---
@@ -232,6 +242,13 @@ class Participant(Struct):
 class ShareKey(Struct):
     key: str
     url: str
+
+
+class Update(Struct):
+    id: int
+    text: str
+    author_name: str
+    created_at: datetime
 
 
 class RemindersSent(Struct):
@@ -326,6 +343,7 @@ CollectPage = _named(Page[Collect], "CollectPage")
 FeedPage = _named(Page[FeedItem], "FeedPage")
 PaymentPage = _named(Page[Payment], "PaymentPage")
 ParticipantPage = _named(Page[Participant], "ParticipantPage")
+UpdatePage = _named(Page[Update], "UpdatePage")
 
 
 class Health(Struct):
@@ -414,6 +432,10 @@ def payment(view: PaymentView) -> Payment:
         metadata=view.metadata,
         refunded_at=view.refunded_at,
     )
+
+
+def update(view: UpdateView) -> Update:
+    return Update(view.id, view.text, view.author_name, view.created_at)
 
 
 encode = msgspec.json.Encoder().encode
