@@ -7,7 +7,7 @@ import io
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, BinaryIO, Self
@@ -41,6 +41,7 @@ from fundraising.application.unit_of_work import AfterCommit
 from fundraising.application.views import (
     CollectDetail,
     CollectView,
+    ExportedPayment,
     FeedEntry,
     Page,
     ParticipantView,
@@ -53,7 +54,7 @@ from fundraising.domain.membership import Access, Member, Visibility
 from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment, PaymentStatus
 from fundraising.domain.update import CollectUpdate
-from fundraising.domain.user import AccountToken, User, username_key
+from fundraising.domain.user import DELETED_USER, AccountToken, User, username_key
 
 T = Any
 
@@ -564,6 +565,31 @@ class FakeCollectQueries:
         ]
         chosen = entries[page.offset : page.offset + page.size]
         return Page(chosen, len(entries), page.number, page.size)
+
+    def exported(self, collect_id: int) -> Iterator[ExportedPayment]:
+        kept = (PaymentStatus.COMPLETED, PaymentStatus.REFUNDED)
+        found = sorted(
+            (
+                p
+                for p in self.db.payments.values()
+                if p.collect_id == collect_id and p.status in kept
+            ),
+            key=lambda p: (p.payment_date, p.id),
+        )
+        for p in found:
+            payer = self.db.users.get(p.payer_id) if p.payer_id else None
+            gone = payer is None or payer.deleted_at is not None
+            yield ExportedPayment(
+                id=p.id or 0,
+                payment_date=p.payment_date,
+                status=p.status,
+                amount=p.amount,
+                donor_username="" if gone or payer is None else payer.username,
+                donor_name=DELETED_USER if gone or payer is None else payer.display_name,
+                visibility=p.visibility,
+                comment=p.comment,
+                transaction_id=p.transaction_id,
+            )
 
     def updates(self, collect_id: int, page: PageRequest) -> Page[UpdateView]:
         found = sorted(

@@ -91,6 +91,7 @@ from fundraising.application.use_cases.notifications import DeliverEmail
 from fundraising.application.use_cases.outbox import RelayOutbox, RunTask
 from fundraising.application.use_cases.payments import (
     Donate,
+    ExportPayments,
     GetPayment,
     ListMyPayments,
     RefundPayment,
@@ -308,6 +309,7 @@ class Container(containers.DeclarativeContainer):
     donate = providers.Singleton(Donate, uow.provider, clock)
     get_payment = providers.Singleton(GetPayment, uow.provider)
     refund_payment = providers.Singleton(RefundPayment, uow.provider, clock)
+    export_payments = providers.Singleton(ExportPayments, uow.provider, collect_queries)
     my_payments = providers.Singleton(ListMyPayments, payment_queries)
     reconcile = providers.Singleton(Reconcile, totals_audit, uow.provider)
     seed_source = providers.Factory(FakerSource)

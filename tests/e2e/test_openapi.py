@@ -45,6 +45,7 @@ CONTRACT: list[tuple[str, str, bool, set[int]]] = [
     ("DELETE", "/api/v1/collects/{id}/", True, {401, 403, 404, 409}),
     ("POST", "/api/v1/collects/{id}/cancel/", True, {401, 403, 404, 409}),
     ("GET", "/api/v1/collects/{id}/updates/", True, {400, 401, 404}),
+    ("GET", "/api/v1/collects/{id}/export/", True, {401, 403, 404}),
     ("POST", "/api/v1/collects/{id}/updates/", True, {400, 401, 403, 404}),
     ("DELETE", "/api/v1/collects/{id}/updates/{id}/", True, {401, 403, 404}),
     ("GET", "/api/v1/collects/{id}/payments/", True, {400, 401, 404}),

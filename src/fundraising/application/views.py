@@ -188,6 +188,22 @@ class PaymentView:
 
 
 @frozen
+class ExportedPayment:
+    """A payment as its collect's organisers export it: the payer's real name whatever the
+    visibility the payer chose for the feed."""
+
+    id: int
+    payment_date: datetime
+    status: PaymentStatus
+    amount: Money
+    donor_username: str
+    donor_name: str
+    visibility: DonationVisibility
+    comment: str | None
+    transaction_id: str
+
+
+@frozen
 class UpdateView:
     """An update as whoever sees its collect reads it."""
 

@@ -44,6 +44,7 @@ from fundraising.application.ports.queries import (
 from fundraising.application.views import (
     CollectDetail,
     CollectView,
+    ExportedPayment,
     FeedEntry,
     Page,
     ParticipantView,
@@ -52,10 +53,12 @@ from fundraising.application.views import (
 )
 from fundraising.domain.membership import Access, Role, Visibility
 from fundraising.domain.payment import DonationVisibility, PaymentStatus
+from fundraising.domain.user import DELETED_USER
 
 T = TypeVar("T")
 
 COMPLETED = PaymentStatus.COMPLETED.value
+EXPORT_BATCH = 1_000  # rows fetched at a time from the server while an export streams
 _LIKE_ESCAPE = "!"
 
 
@@ -282,6 +285,40 @@ class SqlCollectQueries:
             paid_kopecks = query.selected_columns.paid_kopecks
             query = query.where(paid_kopecks > 0 if paid else paid_kopecks.is_(None))
         return _page(self._engine, query, page, _participant)
+
+    def exported(self, collect_id: int) -> Iterator[ExportedPayment]:
+        p = payments.c
+        kept = (PaymentStatus.COMPLETED.value, PaymentStatus.REFUNDED.value)
+        query = (
+            select(
+                p.id,
+                p.payment_date,
+                p.status,
+                p.amount_kopecks,
+                p.visibility,
+                p.comment,
+                p.transaction_id,
+                *_names(_payer, "payer"),
+            )
+            .select_from(payments.outerjoin(_payer, _payer.c.id == p.payer_id))
+            .where(p.collect_id == collect_id, p.status.in_(kept))
+            .order_by(p.payment_date, p.id)
+        )
+        with reading(self._engine) as db:
+            streamed = db.execution_options(stream_results=True, yield_per=EXPORT_BATCH)
+            for row in streamed.execute(query).mappings():
+                gone = row["payer_username"] is None or row["payer_deleted_at"] is not None
+                yield ExportedPayment(
+                    id=row["id"],
+                    payment_date=row["payment_date"],
+                    status=PaymentStatus(row["status"]),
+                    amount=row["amount_kopecks"],
+                    donor_username="" if gone else row["payer_username"],
+                    donor_name=DELETED_USER if gone else rows.person_name(row, "payer"),
+                    visibility=DonationVisibility(row["visibility"]),
+                    comment=row["comment"],
+                    transaction_id=row["transaction_id"],
+                )
 
     def updates(self, collect_id: int, page: PageRequest) -> Page[UpdateView]:
         u = collect_updates.c

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from attrs import frozen
@@ -12,6 +12,7 @@ from fundraising.application.pagination import PageRequest
 from fundraising.application.views import (
     CollectDetail,
     CollectView,
+    ExportedPayment,
     FeedEntry,
     Page,
     ParticipantView,
@@ -79,6 +80,11 @@ class CollectQueries(Protocol):
     ) -> Page[ParticipantView]:
         """Members by `joined_at`, then id; `paid` keeps those who paid something (True) or
         nothing (False)."""
+        ...
+
+    def exported(self, collect_id: int) -> Iterator[ExportedPayment]:
+        """Its completed and refunded payments, oldest first, read while they are consumed
+        (memory stays flat whatever their number; the iterator holds a connection)."""
         ...
 
     def updates(self, collect_id: int, page: PageRequest) -> Page[UpdateView]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, NoReturn
 
@@ -17,7 +17,7 @@ from fundraising.application.errors import (
 )
 from fundraising.application.pagination import PageRequest, page_or_404
 from fundraising.application.ports.clock import Clock
-from fundraising.application.ports.queries import PaymentQueries
+from fundraising.application.ports.queries import CollectQueries, PaymentQueries
 from fundraising.application.ports.tasks import EmailKind, SendEmail
 from fundraising.application.ports.unit_of_work import (
     CollectClosed,
@@ -27,7 +27,8 @@ from fundraising.application.ports.unit_of_work import (
 )
 from fundraising.application.unit_of_work import retrying_transaction
 from fundraising.application.use_cases.auth import active_user
-from fundraising.application.views import Page, PaymentView
+from fundraising.application.use_cases.collects import run_by
+from fundraising.application.views import ExportedPayment, Page, PaymentView
 from fundraising.domain.errors import FieldErrors
 from fundraising.domain.membership import Member, Role, Visibility
 from fundraising.domain.money import Money
@@ -232,6 +233,20 @@ class RefundPayment:
         if member is None or not member.manages:
             raise NotFound.of("payment")
         return payment
+
+
+@frozen
+class ExportPayments:
+    """Every completed and refunded payment of a collect, for those who run it: read lazily,
+    as the export is written."""
+
+    uow_factory: UnitOfWorkFactory
+    queries: CollectQueries
+
+    def __call__(self, collect_id: int, actor_id: int) -> Iterator[ExportedPayment]:
+        with self.uow_factory() as uow:
+            run_by(uow, collect_id, actor_id)
+        return self.queries.exported(collect_id)
 
 
 @frozen

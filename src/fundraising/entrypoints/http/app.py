@@ -25,6 +25,7 @@ from fundraising.entrypoints.http.headers import add_common_headers
 from fundraising.entrypoints.http.openapi import complete_document, openapi_config
 from fundraising.entrypoints.http.routes.auth import AuthController
 from fundraising.entrypoints.http.routes.collects import CollectController
+from fundraising.entrypoints.http.routes.exports import ExportController
 from fundraising.entrypoints.http.routes.members import MemberController
 from fundraising.entrypoints.http.routes.operations import HealthController, static_routers
 from fundraising.entrypoints.http.routes.payments import PaymentController
@@ -80,6 +81,7 @@ def create_app(container: Container) -> Litestar:
             CollectController,
             MemberController,
             UpdateController,
+            ExportController,
             PaymentController,
             HealthController,
             *static_routers(settings),

@@ -131,6 +131,7 @@ class MemberController(Controller):
         remove_participant: Injected[RemoveParticipant],
     ) -> None:
         existing_id(collect_id, "collect")
+        existing_id(member_id, "participant")
         await in_thread(remove_participant, MemberRequest(collect_id, user_id, member_id))
 
     @post(
@@ -168,6 +169,7 @@ class MemberController(Controller):
         remove_organiser: Injected[RemoveOrganiser],
     ) -> None:
         existing_id(collect_id, "collect")
+        existing_id(member_id, "organiser")
         await in_thread(remove_organiser, MemberRequest(collect_id, user_id, member_id))
 
     @post(
