@@ -36,6 +36,7 @@ from fundraising.application.ports.unit_of_work import (
     CollectClosed,
     DuplicateTransaction,
     DuplicateUser,
+    RefundedBatch,
 )
 from fundraising.application.unit_of_work import AfterCommit
 from fundraising.application.views import (
@@ -243,18 +244,19 @@ class FakePayments:
         self.changed(payment.collect_id)
         return True
 
-    def payers_to_refund(self, collect_id: int, *, limit: int) -> Sequence[int | None]:
-        payers = {p.payer_id for p in self.db.completed_payments(collect_id)}
-        return sorted(payers, key=lambda payer: (payer is not None, payer or 0))[:limit]
-
-    def refund_payers(
-        self, collect_id: int, payers: Sequence[int | None], *, now: datetime, reason: str
-    ) -> None:
-        for payment in self.db.completed_payments(collect_id):
-            if payment.payer_id in payers:
-                refunded = copy.deepcopy(payment)
-                refunded.refund(now, reason)
-                self.refund(refunded)
+    def refund_oldest(
+        self, collect_id: int, *, limit: int, now: datetime, reason: str
+    ) -> RefundedBatch:
+        chosen = sorted(
+            self.db.completed_payments(collect_id), key=lambda p: (p.payment_date, p.id)
+        )[:limit]
+        for payment in chosen:
+            refunded = copy.deepcopy(payment)
+            refunded.refund(now, reason)
+            self.refund(refunded)
+        still = {p.payer_id for p in self.db.completed_payments(collect_id)}
+        done = {p.payer_id for p in chosen if p.payer_id is not None} - still
+        return RefundedBatch(len(chosen), tuple(sorted(done)))  # type: ignore[arg-type]
 
     def get(self, payment_id: int) -> Payment | None:
         return copy.deepcopy(self.db.payments.get(payment_id))

@@ -9,7 +9,6 @@ from typing import Any
 from attrs import asdict
 from sqlalchemy import (
     BigInteger,
-    ColumnElement,
     Connection,
     CursorResult,
     Update,
@@ -45,9 +44,11 @@ from fundraising.application.ports.unit_of_work import (
     CollectClosed,
     DuplicateTransaction,
     DuplicateUser,
+    RefundedBatch,
 )
 from fundraising.domain.collect import Collect
 from fundraising.domain.membership import Member
+from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment, PaymentStatus
 from fundraising.domain.update import CollectUpdate
 from fundraising.domain.user import User, username_key
@@ -312,47 +313,43 @@ class SqlPayments:
         self._changed(payment.collect_id)
         return True
 
-    def payers_to_refund(self, collect_id: int, *, limit: int) -> Sequence[int | None]:
-        p = payments.c
-        query = (
-            select(p.payer_id)
-            .where(p.collect_id == collect_id, p.status == PaymentStatus.COMPLETED.value)
-            .group_by(p.payer_id)
-            .order_by(p.payer_id)
-            .limit(limit)
-        )
-        return list(self._db.scalars(query))
-
-    def refund_payers(
-        self, collect_id: int, payers: Sequence[int | None], *, now: datetime, reason: str
-    ) -> None:
+    def refund_oldest(
+        self, collect_id: int, *, limit: int, now: datetime, reason: str
+    ) -> RefundedBatch:
         p, c = payments.c, collects.c
-        known = [payer for payer in payers if payer is not None]
-        whose: ColumnElement[bool] = p.payer_id.in_(known)
-        if None in payers:
-            whose = or_(whose, p.payer_id.is_(None))
-        theirs = and_(p.collect_id == collect_id, p.status == PaymentStatus.COMPLETED.value, whose)
-        total, count = self._db.execute(
-            select(
-                func.coalesce(func.sum(p.amount_kopecks, type_=BigInteger), 0), func.count()
-            ).where(theirs)
-        ).one()
+        completed = and_(p.collect_id == collect_id, p.status == PaymentStatus.COMPLETED.value)
+        chosen = self._db.execute(
+            select(p.id, p.payer_id, p.amount_kopecks)
+            .where(completed)
+            .order_by(p.payment_date, p.id)
+            .limit(limit)
+        ).all()
+        if not chosen:
+            return RefundedBatch(0, ())
+        ids = [row.id for row in chosen]
         self._db.execute(
             update(payments)
-            .where(theirs)
+            .where(p.id.in_(ids))
             .values(status=PaymentStatus.REFUNDED.value, refunded_at=now, refund_reason=reason)
         )
+        payers = {row.payer_id for row in chosen if row.payer_id is not None}
+        still = set(
+            self._db.scalars(select(p.payer_id).distinct().where(completed, p.payer_id.in_(payers)))
+        )
+        done = sorted(payers - still)
+        total = sum((row.amount_kopecks for row in chosen), Money.zero())
         self._db.execute(
             update(collects)
             .where(c.id == collect_id)
             .values(
-                collected_kopecks=c.collected_kopecks - bindparam("total", type_=BigInteger),
-                donations_count=c.donations_count - count,
-                donors_count=c.donors_count - len(known),
+                collected_kopecks=c.collected_kopecks - bindparam("total", type_=Kopecks),
+                donations_count=c.donations_count - len(ids),
+                donors_count=c.donors_count - len(done),
             ),
-            {"total": int(total)},
+            {"total": total},
         )
         self._changed(collect_id)
+        return RefundedBatch(len(ids), tuple(done))
 
     def get(self, payment_id: int) -> Payment | None:
         query = select(payments).where(payments.c.id == payment_id)

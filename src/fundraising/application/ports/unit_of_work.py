@@ -7,6 +7,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from attrs import frozen
+
 from fundraising.application.ports.security import RefreshToken
 from fundraising.application.ports.tasks import OutboxMessage, Task
 from fundraising.domain.collect import Collect
@@ -26,6 +28,15 @@ class DuplicateUser(Exception):
 
 class DuplicateTransaction(Exception):
     """A payment with this transaction id exists already (found by the unique constraint)."""
+
+
+@frozen
+class RefundedBatch:
+    """How many payments a batch refunded, and the payers it left without a completed payment
+    to the collect (they are no longer among its donors)."""
+
+    count: int
+    payers_done: tuple[int, ...]
 
 
 class CollectClosed(Exception):
@@ -106,17 +117,11 @@ class PaymentRepository(Protocol):
         the collect's row lock (`CollectRepository.get(for_update=True)`), as a donation does."""
         ...
 
-    def payers_to_refund(self, collect_id: int, *, limit: int) -> Sequence[int | None]:
-        """Up to `limit` payers with a completed payment to the collect, in id order (None
-        stands for users who are gone)."""
-        ...
-
-    def refund_payers(
-        self, collect_id: int, payers: Sequence[int | None], *, now: datetime, reason: str
-    ) -> None:
-        """Refund every completed payment of these payers to the collect, and take what they
-        sum to off its counters in the database; they are no longer among its donors. The
-        caller holds the collect's row lock."""
+    def refund_oldest(
+        self, collect_id: int, *, limit: int, now: datetime, reason: str
+    ) -> RefundedBatch:
+        """Refund up to `limit` of the collect's completed payments, oldest first, and take
+        them off its counters in the database. The caller holds the collect's row lock."""
         ...
 
     def get(self, payment_id: int) -> Payment | None: ...
