@@ -10,99 +10,43 @@ issued straight through PyMySQL from 32 threads (writes). Figures are printed, n
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import secrets
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import redis
 from tests.services import MYSQL_URL, REDIS_URL, fresh_mysql_database
 
+from bench.large_collect import large_collect_rows
 from bench.processes import rss_of_workers, start, stop
 from bench.raw_db import donation_ceiling
 from bench.report import Row, table
+from bench.service import (
+    BROKER_DB,
+    CACHE_DB,
+    FUNDRAISING,
+    PASSWORD,
+    SEED,
+    call,
+    environment,
+    free_port,
+    fundraising,
+    mariadb,
+    serving,
+)
 from bench.wrk import run_wrk
 
 BENCH = Path(__file__).parent
-FUNDRAISING = [sys.executable, "-m", "fundraising"]
-PASSWORD = "testpassword"
-SEED = ("generate-test-data", "--force", "--password", PASSWORD)  # the bench runs as production
-CACHE_DB, BROKER_DB = 5, 6
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def call(url: str, body: dict[str, object] | None = None, token: str | None = None) -> Any:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    with urllib.request.urlopen(urllib.request.Request(url, data, headers), timeout=10) as answer:
-        return json.loads(answer.read() or b"null")
-
-
-def environment(database_url: str, workdir: Path) -> dict[str, str]:
-    redis_base = REDIS_URL.rsplit("/", 1)[0]
-    return {
-        **os.environ,
-        "FUNDRAISING_ENV": "production",
-        "FUNDRAISING_SECRET_KEY": secrets.token_urlsafe(48),
-        "FUNDRAISING_PUBLIC_URL": "http://fundraising.bench",  # required in production
-        "FUNDRAISING_DATABASE_URL": database_url,
-        "FUNDRAISING_REDIS_URL": f"{redis_base}/{CACHE_DB}",
-        "FUNDRAISING_BROKER_URL": f"{redis_base}/{BROKER_DB}",
-        "FUNDRAISING_MEDIA_DIR": str(workdir / "media"),
-        "FUNDRAISING_MAIL_DIR": str(workdir / "mail"),
-        "FUNDRAISING_LOG_LEVEL": "WARNING",
-    }
-
-
-@contextmanager
-def serving(env: dict[str, str], *, cache: bool = True) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    served = {**env, "FUNDRAISING_CACHE_ENABLED": "true" if cache else "false"}
-    command = [*FUNDRAISING, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-    process = start(command, served, ready=f"http://127.0.0.1:{port}/health/ready")
-    try:
-        yield f"http://127.0.0.1:{port}", port
-    finally:
-        stop(process)
-
-
-def fundraising(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*FUNDRAISING, *args], env=env, capture_output=True, text=True, check=False
-    )
 
 
 def seeded_users(database_url: str) -> list[tuple[int, str]]:
     """The seeded users' ids and usernames."""
-    database = database_url.rsplit("/", 1)[1]
-    query = "SELECT id, username FROM users ORDER BY id"
-    found = subprocess.run(
-        ["mariadb", "-N", "-h", "127.0.0.1", "-u", "root", database, "-e", query],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    pairs = (line.split("\t") for line in found.stdout.splitlines())
-    return [(int(user_id), username) for user_id, username in pairs]
+    found = mariadb(database_url, "SELECT id, username FROM users ORDER BY id")
+    return [(int(user_id), username) for user_id, username in found]
 
 
 def private_collect(base: str, token: str, users: list[tuple[int, str]]) -> int:
@@ -242,37 +186,6 @@ def exact_totals(base: str, token: str, collect_ids: list[int]) -> str:
     return f"{donations} donations, totals {'exact' if exact else 'NOT EXACT'}"
 
 
-def seed_million(workdir: Path) -> Row:
-    with fresh_mysql_database() as database_url:
-        env = environment(database_url, workdir)
-        fundraising(env, "db", "upgrade").check_returncode()
-        started = time.perf_counter()
-        done = subprocess.run(
-            [
-                "/usr/bin/time",
-                "-f",
-                "%M",
-                *FUNDRAISING,
-                *SEED,
-                "--payments",
-                "1000000",
-                "--seed",
-                "2",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        elapsed = time.perf_counter() - started
-        peak_mib = int(done.stderr.strip().splitlines()[-1]) / 1024
-        drift = fundraising(env, "reconcile")
-    return Row(
-        "generate-test-data --payments 1000000 (MariaDB)",
-        note=f"{elapsed:.0f} s, peak RSS {peak_mib:.0f} MiB; reconcile exit {drift.returncode}",
-    )
-
-
 def run(duration: int, connections: int, million: bool) -> list[Row]:
     workdir = Path(tempfile.mkdtemp(prefix="fundraising-bench-"))
     for db in (CACHE_DB, BROKER_DB):
@@ -295,7 +208,7 @@ def run(duration: int, connections: int, million: bool) -> list[Row]:
                 )
             )
         if million:
-            rows.append(seed_million(workdir))
+            rows += large_collect_rows(workdir)
         return rows
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -305,7 +218,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", "10")))
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--no-million", action="store_true", help="skip the 1M-payment seed")
+    parser.add_argument(
+        "--no-million",
+        action="store_true",
+        help="skip the collect of 1M payments (its seed, export and cancel)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is needed (apt-get install wrk)")

@@ -45,17 +45,19 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def _rss_mib(pid: int) -> float:
+def rss_mib(pid: int, *, peak: bool = False) -> float:
+    """A process's resident memory in MiB, now or at its highest (`peak`)."""
+    field = "VmHWM:" if peak else "VmRSS:"
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field):
             return int(line.split()[1]) / 1024
     return 0.0
 
 
-def rss_of_workers(port: int) -> list[float]:
+def rss_of_workers(port: int, *, peak: bool = False) -> list[float]:
     """RSS in MiB of the worker processes of the server started with `--port PORT`."""
     found = [
-        _rss_mib(int(entry.name))
+        rss_mib(int(entry.name), peak=peak)
         for entry in Path("/proc").iterdir()
         if entry.name.isdigit()
         and _parent_serves(int(entry.name), port)

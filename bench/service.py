@@ -1,0 +1,86 @@
+"""The service under test as the bench runs it: the production profile on MariaDB and Redis,
+`fundraising serve` on a free port, the command line, and JSON calls."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tests.services import REDIS_URL
+
+from bench.processes import start, stop
+
+FUNDRAISING = [sys.executable, "-m", "fundraising"]
+PASSWORD = "testpassword"
+SEED = ("generate-test-data", "--force", "--password", PASSWORD)  # the bench runs as production
+CACHE_DB, BROKER_DB = 5, 6
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def call(url: str, body: dict[str, object] | None = None, token: str | None = None) -> Any:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    with urllib.request.urlopen(urllib.request.Request(url, data, headers), timeout=10) as answer:
+        return json.loads(answer.read() or b"null")
+
+
+def environment(database_url: str, workdir: Path) -> dict[str, str]:
+    redis_base = REDIS_URL.rsplit("/", 1)[0]
+    return {
+        **os.environ,
+        "FUNDRAISING_ENV": "production",
+        "FUNDRAISING_SECRET_KEY": secrets.token_urlsafe(48),
+        "FUNDRAISING_PUBLIC_URL": "http://fundraising.bench",  # required in production
+        "FUNDRAISING_DATABASE_URL": database_url,
+        "FUNDRAISING_REDIS_URL": f"{redis_base}/{CACHE_DB}",
+        "FUNDRAISING_BROKER_URL": f"{redis_base}/{BROKER_DB}",
+        "FUNDRAISING_MEDIA_DIR": str(workdir / "media"),
+        "FUNDRAISING_MAIL_DIR": str(workdir / "mail"),
+        "FUNDRAISING_LOG_LEVEL": "WARNING",
+    }
+
+
+@contextmanager
+def serving(env: dict[str, str], *, cache: bool = True) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    served = {**env, "FUNDRAISING_CACHE_ENABLED": "true" if cache else "false"}
+    command = [*FUNDRAISING, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    process = start(command, served, ready=f"http://127.0.0.1:{port}/health/ready")
+    try:
+        yield f"http://127.0.0.1:{port}", port
+    finally:
+        stop(process)
+
+
+def fundraising(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*FUNDRAISING, *args], env=env, capture_output=True, text=True, check=False
+    )
+
+
+def mariadb(database_url: str, query: str) -> list[list[str]]:
+    """The rows of a query run with the `mariadb` client, as tab-separated text fields."""
+    database = database_url.rsplit("/", 1)[1]
+    found = subprocess.run(
+        ["mariadb", "-N", "-h", "127.0.0.1", "-u", "root", database, "-e", query],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [line.split("\t") for line in found.stdout.splitlines()]
