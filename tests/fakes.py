@@ -49,7 +49,7 @@ from fundraising.application.views import (
     PaymentView,
     UpdateView,
 )
-from fundraising.domain.collect import Collect
+from fundraising.domain.collect import ENDING_SOON_WITHIN, Collect, Milestone
 from fundraising.domain.errors import InvalidValue
 from fundraising.domain.membership import Access, Member, Visibility
 from fundraising.domain.money import Money
@@ -91,10 +91,20 @@ class FakeDatabase:
     refresh_tokens: dict[str, RefreshRow] = field(factory=dict)
     members: dict[tuple[int, int], Member] = field(factory=dict)
     updates: dict[int, CollectUpdate] = field(factory=dict)
+    milestones: set[tuple[int, Milestone]] = field(factory=set)
     ids: itertools.count[int] = field(factory=lambda: itertools.count(1))
     clock: FixedClock | None = None
 
-    _TABLES = ("users", "collects", "payments", "outbox", "refresh_tokens", "members", "updates")
+    _TABLES = (
+        "users",
+        "collects",
+        "payments",
+        "outbox",
+        "refresh_tokens",
+        "members",
+        "updates",
+        "milestones",
+    )
 
     def snapshot(self) -> tuple[Any, ...]:
         return copy.deepcopy(tuple(getattr(self, name) for name in self._TABLES))
@@ -205,6 +215,32 @@ class FakeCollects:
             collect.donations_count = len(payments)
             collect.donors_count = len({p.payer_id for p in payments})
             self.changed(collect_id)
+
+    def milestones_due(self, now: datetime, *, limit: int) -> Sequence[tuple[int, Milestone]]:
+        due = []
+        for collect in sorted(self.db.collects.values(), key=lambda c: c.id or 0):
+            running = collect.blocked_at is None and collect.cancelled_at is None
+            reached = {
+                Milestone.GOAL_REACHED: collect.goal is not None
+                and collect.collected >= collect.goal,
+                Milestone.ENDING_SOON: collect.accepts_donations(now)
+                and collect.end_date is not None
+                and collect.end_date <= now + ENDING_SOON_WITHIN,
+                Milestone.ENDED: not collect.is_active
+                or (collect.end_date is not None and collect.end_date <= now),
+            }
+            due += [
+                (collect.id or 0, milestone)
+                for milestone, happened in reached.items()
+                if running and happened and (collect.id, milestone) not in self.db.milestones
+            ]
+        return [d for m in Milestone for d in [d for d in due if d[1] is m][:limit]]
+
+    def claim_milestone(self, collect_id: int, milestone: Milestone, *, now: datetime) -> bool:
+        if (collect_id, milestone) in self.db.milestones:
+            return False
+        self.db.milestones.add((collect_id, milestone))
+        return True
 
 
 class FakePayments:
@@ -404,6 +440,16 @@ class FakeMembers:
             and self.db.users[user_id].deleted_at is None
         )
         return [copy.deepcopy(m) for m in sorted(members, key=lambda m: (m.joined_at, m.user_id))]
+
+    def running(self, collect_id: int) -> Sequence[int]:
+        return sorted(
+            user_id
+            for (c, user_id), member in self.db.members.items()
+            if c == collect_id
+            and member.manages
+            and self.db.users[user_id].is_active
+            and self.db.users[user_id].deleted_at is None
+        )
 
     def paying(self, collect_id: int) -> Sequence[int]:
         payers = {p.payer_id for p in self.db.completed_payments(collect_id)}

@@ -35,7 +35,7 @@ from fundraising.adapters.sql.migrate import Schema
 from fundraising.adapters.sql.queries import SqlCollectQueries, SqlPaymentQueries, SqlTotalsAudit
 from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
 from fundraising.adapters.tasks.broker import DramatiqTaskQueue, build_broker
-from fundraising.adapters.tasks.worker import BackgroundWorker, declare_actors
+from fundraising.adapters.tasks.worker import BackgroundWorker, Periodic, declare_actors
 from fundraising.application.ports.tasks import (
     AnnounceUpdate,
     EmailKind,
@@ -76,6 +76,7 @@ from fundraising.application.use_cases.collects import (
     UpdateCollect,
 )
 from fundraising.application.use_cases.covers import Covers, ProcessCoverTask
+from fundraising.application.use_cases.lifecycle import LifecycleSweep
 from fundraising.application.use_cases.membership import (
     AddOrganiser,
     GetShareKey,
@@ -336,6 +337,7 @@ class Container(containers.DeclarativeContainer):
     process_cover = providers.Singleton(ProcessCoverTask, uow.provider, storage, images, clock)
     refund_cancelled_collect = providers.Singleton(RefundCancelledCollect, uow.provider, clock)
     announce_update = providers.Singleton(AnnounceUpdateTask, uow.provider, clock)
+    lifecycle_sweep = providers.Singleton(LifecycleSweep, uow.provider, clock)
     deliver_email = providers.Singleton(
         DeliverEmail, uow.provider, mailer, links, account_tokens, token_lifetimes, clock
     )
@@ -384,9 +386,8 @@ def background_worker(
         max_backoff_ms=settings.task_max_backoff_ms,
         time_limit_ms=settings.task_lease_seconds * 1000,
     )
-    return BackgroundWorker(
-        broker,
-        threads=threads or settings.worker_threads,
-        relay=container.relay_outbox(),
-        relay_interval=settings.relay_interval_seconds,
-    )
+    jobs = [
+        Periodic("outbox-relay", container.relay_outbox(), settings.relay_interval_seconds),
+        Periodic("lifecycle", container.lifecycle_sweep(), settings.lifecycle_interval_seconds),
+    ]
+    return BackgroundWorker(broker, threads=threads or settings.worker_threads, jobs=jobs)

@@ -33,6 +33,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "task_max_backoff_ms": 100,
         "task_max_retries": 2,
         "relay_interval_seconds": 0.2,
+        "lifecycle_interval_seconds": 0.5,
         "relay_grace_seconds": 1.0,
         "task_lease_seconds": 5,
     },
@@ -79,6 +80,7 @@ class Settings(BaseSettings):
     task_min_backoff_ms: int = 5_000
     task_max_backoff_ms: int = 600_000
     relay_interval_seconds: float = 5.0
+    lifecycle_interval_seconds: float = 30.0  # how often the lifecycle e-mails are looked for
     relay_grace_seconds: float = 60.0
     task_lease_seconds: int = 120
 

@@ -48,6 +48,8 @@ def notification(kind: EmailKind, **changes: object) -> Notification:
         "donor_name": "Пётр Сидоров",
         "end_date": datetime(2026, 12, 30, 18, 0, tzinfo=UTC),
         "suggested_amount": Money.of("500"),
+        "donations_count": 7,
+        "donors_count": 5,
     }
     values.update(changes)
     return Notification(**values)  # type: ignore[arg-type]
@@ -109,6 +111,18 @@ EXPECTED = {
     EmailKind.UPDATE_POSTED: (
         "Новости сбора «Подарок Марии»",
         ["Пётр Сидоров пишет участникам сбора «Подарок Марии»:"],
+    ),
+    EmailKind.GOAL_REACHED: (
+        "Сбор «Подарок Марии» достиг цели",
+        [f"Сбор «Подарок Марии» достиг цели: собрано {rub('1 250,50')} из {rub('15 000,00')}."],
+    ),
+    EmailKind.ENDING_SOON: (
+        "Сбор «Подарок Марии» скоро завершится",
+        ["а вы ещё не сделали взнос.", "Сбор идёт до 30.12.2026 18:00 UTC."],
+    ),
+    EmailKind.COLLECT_ENDED: (
+        "Сбор «Подарок Марии» завершён: итоги",
+        [f"Собрано: {rub('1 250,50')}; пожертвований: 7; участников, сделавших взнос: 5."],
     ),
     EmailKind.PASSWORD_RESET: (
         "Сброс пароля",

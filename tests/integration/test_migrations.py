@@ -481,6 +481,51 @@ def test_0007_lets_a_payment_be_refunded_and_keeps_it_uncounted_on_the_way_down(
     assert _select(empty_url, kept) == [("tx-0", "completed"), ("tx-1", "failed")]
 
 
+def test_0010_marks_what_already_happened_as_told(empty_url: str):
+    """After the upgrade the first sweep mails nobody about the past: reached goals, ended or
+    closed collects and those ending within a day are marked as announced; the others not."""
+    migrate.upgrade(empty_url, "0001")
+    _insert_users(empty_url, ["author"])
+    engine = build_engine(empty_url, pool_size=1)
+    future, past = "2999-01-01", "2000-01-01"
+    try:
+        with engine.begin() as connection:
+            for title, goal, collected, active, end in [
+                ("open", 10_000, 0, 1, future),
+                ("reached", 10_000, 10_000, 1, future),
+                ("ended", None, 0, 1, past),
+                ("closed", None, 0, 0, None),
+            ]:
+                connection.execute(
+                    text(
+                        "INSERT INTO collects (author_id, title, occasion, description, "
+                        "goal_kopecks, collected_kopecks, donations_count, donors_count, "
+                        "start_date, end_date, is_active, cover_status, created_at, updated_at) "
+                        "VALUES (1, :title, 'other', '', :goal, :collected, 0, 0, '2000-01-01', "
+                        ":end, :active, 'none', '2000-01-01', '2000-01-01')"
+                    ),
+                    {"title": title, "goal": goal, "collected": collected, "active": active,
+                     "end": end},
+                )  # fmt: skip
+    finally:
+        engine.dispose()
+
+    migrate.upgrade(empty_url, "0010")
+
+    marked = (
+        "SELECT title, goal_reached_mailed_at IS NOT NULL, ending_soon_mailed_at IS NOT NULL, "
+        "ended_mailed_at IS NOT NULL FROM collects ORDER BY id"
+    )
+    assert _select(empty_url, marked) == [
+        ("open", 0, 0, 0),
+        ("reached", 1, 0, 0),
+        ("ended", 0, 1, 1),
+        ("closed", 0, 0, 1),
+    ]
+    migrate.downgrade(empty_url, "0009")
+    assert _select(empty_url, "SELECT COUNT(*) FROM collects") == [(4,)]
+
+
 def test_every_revision_keeps_the_rows_on_the_way_up_and_down(empty_url: str):
     """A database filled at the first revision, upgraded to head and back: nothing is lost."""
     migrate.upgrade(empty_url, "0001")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import hmac
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from attrs import define, field, frozen
@@ -62,6 +62,19 @@ def collect_status(
     if end_date is not None and now >= end_date:
         return CollectStatus.ENDED
     return CollectStatus.OPEN
+
+
+class Milestone(enum.StrEnum):
+    """What the lifecycle e-mails announce, each once per collect: the goal reached (to those
+    who run it), the end within a day (to members who paid nothing), the end (a summary to the
+    author)."""
+
+    GOAL_REACHED = "goal_reached"
+    ENDING_SOON = "ending_soon"
+    ENDED = "ended"
+
+
+ENDING_SOON_WITHIN = timedelta(hours=24)
 
 
 class CoverStatus(enum.StrEnum):

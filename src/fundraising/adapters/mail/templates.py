@@ -48,7 +48,17 @@ _SUBJECTS = {
     EmailKind.PAYMENT_REFUNDED: "Возврат пожертвования в сбор «{title}»",
     EmailKind.COLLECT_CANCELLED: "Сбор «{title}» отменён",
     EmailKind.UPDATE_POSTED: "Новости сбора «{title}»",
+    EmailKind.GOAL_REACHED: "Сбор «{title}» достиг цели",
+    EmailKind.ENDING_SOON: "Сбор «{title}» скоро завершится",
+    EmailKind.COLLECT_ENDED: "Сбор «{title}» завершён: итоги",
 }
+_MEMBER_NEWS = (
+    EmailKind.INVITATION,
+    EmailKind.REMINDER,
+    EmailKind.COLLECT_CANCELLED,
+    EmailKind.UPDATE_POSTED,
+)
+_LIFECYCLE = (EmailKind.GOAL_REACHED, EmailKind.ENDING_SOON, EmailKind.COLLECT_ENDED)
 
 
 def _subject(n: Notification) -> str:
@@ -65,13 +75,39 @@ def _terms(n: Notification) -> list[str]:
 def _paragraphs(n: Notification) -> list[str]:
     if n.kind.about_the_account:
         return _account_paragraphs(n)
-    if n.kind in (
-        EmailKind.INVITATION,
-        EmailKind.REMINDER,
-        EmailKind.COLLECT_CANCELLED,
-        EmailKind.UPDATE_POSTED,
-    ):
+    if n.kind in _MEMBER_NEWS:
         return _member_paragraphs(n)
+    if n.kind in _LIFECYCLE:
+        return _lifecycle_paragraphs(n)
+    return _money_paragraphs(n)
+
+
+def _lifecycle_paragraphs(n: Notification) -> list[str]:
+    """The goal reached, the end within a day, the end (with its totals)."""
+    match n.kind:
+        case EmailKind.GOAL_REACHED:
+            return [
+                f"Сбор «{n.collect_title}» достиг цели: собрано {_roubles(n.amount)} "
+                f"из {_roubles(n.goal)}.",
+                "Сбор:",
+            ]
+        case EmailKind.ENDING_SOON:
+            return [
+                f"Сбор «{n.collect_title}» скоро завершится, а вы ещё не сделали взнос.",
+                *_terms(n),
+                "Успеть можно здесь:",
+            ]
+        case _:  # the end
+            return [
+                f"Сбор «{n.collect_title}» завершён.",
+                f"Собрано: {_roubles(n.amount)}; пожертвований: {n.donations_count}; "
+                f"участников, сделавших взнос: {n.donors_count}.",
+                "Сбор:",
+            ]
+
+
+def _money_paragraphs(n: Notification) -> list[str]:
+    """A collect created, a donation (thanks, news of it) and a refund."""
     match n.kind:
         case EmailKind.COLLECT_CREATED:
             return [

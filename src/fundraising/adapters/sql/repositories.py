@@ -46,8 +46,8 @@ from fundraising.application.ports.unit_of_work import (
     DuplicateUser,
     RefundedBatch,
 )
-from fundraising.domain.collect import Collect
-from fundraising.domain.membership import Member
+from fundraising.domain.collect import ENDING_SOON_WITHIN, Collect, Milestone
+from fundraising.domain.membership import Member, Role
 from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment, PaymentStatus
 from fundraising.domain.update import CollectUpdate
@@ -82,6 +82,11 @@ _COUNT_NEW_DONOR = (
     .values(donors_count=collects.c.donors_count + 1)
 )
 
+_MILESTONE_COLUMNS = {
+    Milestone.GOAL_REACHED: collects.c.goal_reached_mailed_at,
+    Milestone.ENDING_SOON: collects.c.ending_soon_mailed_at,
+    Milestone.ENDED: collects.c.ended_mailed_at,
+}
 _UNCOUNT_DONOR = (
     update(collects)
     .where(collects.c.id == bindparam("collect_id"))
@@ -246,6 +251,33 @@ class SqlCollects:
         self._db.execute(recount(collect_ids))
         for collect_id in collect_ids:
             self._changed(collect_id)
+
+    def milestones_due(self, now: datetime, *, limit: int) -> Sequence[tuple[int, Milestone]]:
+        c = collects.c
+        running = and_(c.blocked_at.is_(None), c.cancelled_at.is_(None))
+        open_now = and_(running, c.is_active.is_(True), or_(c.end_date.is_(None), c.end_date > now))
+        conditions = {
+            Milestone.GOAL_REACHED: and_(
+                running, c.goal_kopecks.is_not(None), c.collected_kopecks >= c.goal_kopecks
+            ),
+            Milestone.ENDING_SOON: and_(open_now, c.end_date <= now + ENDING_SOON_WITHIN),
+            Milestone.ENDED: and_(running, or_(c.is_active.is_(False), c.end_date <= now)),
+        }
+        due: list[tuple[int, Milestone]] = []
+        for milestone, reached in conditions.items():
+            column = _MILESTONE_COLUMNS[milestone]
+            query = select(c.id).where(reached, column.is_(None)).order_by(c.id).limit(limit)
+            due += [(collect_id, milestone) for collect_id in self._db.scalars(query)]
+        return due
+
+    def claim_milestone(self, collect_id: int, milestone: Milestone, *, now: datetime) -> bool:
+        column = _MILESTONE_COLUMNS[milestone]
+        claimed = self._db.execute(
+            update(collects)
+            .where(collects.c.id == collect_id, column.is_(None))
+            .values({column: now})
+        )
+        return claimed.rowcount == 1
 
 
 class SqlPayments:
@@ -420,6 +452,21 @@ class SqlMembers:
             .order_by(m.joined_at, m.user_id)
         )
         return [rows.member_of(row) for row in self._db.execute(query).mappings()]
+
+    def running(self, collect_id: int) -> Sequence[int]:
+        m, u = collect_members.c, users.c
+        query = (
+            select(m.user_id)
+            .join(users, u.id == m.user_id)
+            .where(
+                m.collect_id == collect_id,
+                m.role.in_([Role.AUTHOR.value, Role.ORGANISER.value]),
+                u.is_active.is_(True),
+                u.deleted_at.is_(None),
+            )
+            .order_by(m.user_id)
+        )
+        return list(self._db.scalars(query))
 
     def paying(self, collect_id: int) -> Sequence[int]:
         m, p, u = collect_members.c, payments.c, users.c

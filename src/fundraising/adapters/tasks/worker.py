@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import dramatiq
+from attrs import frozen
 from dramatiq.middleware import Middleware
 
 from fundraising.adapters.task_codec import decode_task
@@ -73,38 +74,44 @@ def declare_actors(
     broker.add_middleware(DeadLetters(give_up))
 
 
-class BackgroundWorker:
-    """Dramatiq worker threads plus a thread that relays the outbox every few seconds."""
+@frozen
+class Periodic:
+    """A job a worker runs every `interval` seconds, on a thread of its own; `run` says how
+    many things it did (logged when not 0)."""
 
-    def __init__(
-        self,
-        broker: dramatiq.Broker,
-        *,
-        threads: int,
-        relay: Callable[[], int],
-        relay_interval: float = 5.0,
-    ) -> None:
+    name: str
+    run: Callable[[], int]
+    interval: float
+
+
+class BackgroundWorker:
+    """Dramatiq worker threads, plus a thread per periodic job (the outbox relay, the
+    lifecycle sweep)."""
+
+    def __init__(self, broker: dramatiq.Broker, *, threads: int, jobs: Sequence[Periodic]) -> None:
         self._worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=250)
-        self._relay = relay
-        self._interval = relay_interval
         self._stopping = threading.Event()
-        self._relay_thread = threading.Thread(target=self._relay_forever, name="outbox-relay")
+        self._job_threads = [
+            threading.Thread(target=self._forever, args=(job,), name=job.name) for job in jobs
+        ]
 
     def start(self) -> None:
         self._worker.start()
-        self._relay_thread.start()
+        for thread in self._job_threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stopping.set()
-        self._relay_thread.join(timeout=10)
+        for thread in self._job_threads:
+            thread.join(timeout=10)
         self._worker.stop(timeout=10_000)
 
-    def _relay_forever(self) -> None:
+    def _forever(self, job: Periodic) -> None:
         while True:
             try:
-                if relayed := self._relay():
-                    log.info("relayed %d outbox messages", relayed)
+                if done := job.run():
+                    log.info("%s: %d done", job.name, done)
             except Exception:
-                log.exception("outbox relay failed; trying again in %.0f s", self._interval)
-            if self._stopping.wait(self._interval):
+                log.exception("%s failed; trying again in %.0f s", job.name, job.interval)
+            if self._stopping.wait(job.interval):
                 return

@@ -26,6 +26,8 @@ class Notification:
     comment: str | None = None  # the donor's wish, why a payment was refunded, an update
     end_date: datetime | None = None  # invitations and reminders: when the collect ends
     suggested_amount: Money | None = None  # and the share asked of each member
+    donations_count: int | None = None  # the summary of an ended collect
+    donors_count: int | None = None
     valid_hours: int | None = None  # how long the link of an account e-mail works
 
 

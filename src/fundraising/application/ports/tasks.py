@@ -19,6 +19,9 @@ class EmailKind(enum.StrEnum):
     PAYMENT_REFUNDED = "payment_refunded"
     COLLECT_CANCELLED = "collect_cancelled"
     UPDATE_POSTED = "update_posted"
+    GOAL_REACHED = "goal_reached"
+    ENDING_SOON = "ending_soon"
+    COLLECT_ENDED = "collect_ended"
 
     @property
     def about_the_account(self) -> bool:
@@ -28,10 +31,9 @@ class EmailKind(enum.StrEnum):
 
 @frozen
 class SendEmail:
-    """Send one e-mail; `subject_id` is the collect (created, invitations, reminders,
-    cancelled), the payment (donations, refunds), the update (posted) or the user (account
-    e-mails). An invitation, a reminder, a cancellation or an update goes to the user
-    `recipient_id`."""
+    """Send one e-mail; `subject_id` is the collect (created, invitations, reminders, its
+    cancel and lifecycle), the payment (donations, refunds), the update (posted) or the user
+    (account e-mails). Those about a collect or an update go to the user `recipient_id`."""
 
     kind: EmailKind
     subject_id: int

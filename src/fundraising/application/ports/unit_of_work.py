@@ -11,7 +11,7 @@ from attrs import frozen
 
 from fundraising.application.ports.security import RefreshToken
 from fundraising.application.ports.tasks import OutboxMessage, Task
-from fundraising.domain.collect import Collect
+from fundraising.domain.collect import Collect, Milestone
 from fundraising.domain.membership import Member
 from fundraising.domain.payment import Payment
 from fundraising.domain.update import CollectUpdate
@@ -98,6 +98,15 @@ class CollectRepository(Protocol):
         """Set the counters of these collects to what their completed payments say."""
         ...
 
+    def milestones_due(self, now: datetime, *, limit: int) -> Sequence[tuple[int, Milestone]]:
+        """Collects (up to `limit` per milestone) that reached a milestone not announced yet:
+        the goal, the last day before `end_date` while open, the end (closed or ended)."""
+        ...
+
+    def claim_milestone(self, collect_id: int, milestone: Milestone, *, now: datetime) -> bool:
+        """Mark it announced; False when it was already (by another worker, say)."""
+        ...
+
 
 class PaymentRepository(Protocol):
     def add_donation(self, payment: Payment, *, now: datetime) -> Payment:
@@ -150,6 +159,10 @@ class MemberRepository(Protocol):
 
     def unpaid(self, collect_id: int) -> Sequence[Member]:
         """The members, active users, with no completed payment to the collect."""
+        ...
+
+    def running(self, collect_id: int) -> Sequence[int]:
+        """The ids of its author and organisers, active users."""
         ...
 
     def paying(self, collect_id: int) -> Sequence[int]:

@@ -77,8 +77,8 @@ class DeliverEmail:
         )
 
     def _to_member(self, uow: UnitOfWork, task: SendEmail) -> tuple[Notification, User] | None:
-        """An invitation or a reminder while the recipient still is a member; a payer's notice
-        that a collect was cancelled."""
+        """News of a collect to one of its members (who must still be one), or to a payer of
+        a cancelled collect."""
         collect = uow.collects.get(task.subject_id)
         recipient = None if task.recipient_id is None else uow.users.get(task.recipient_id)
         if collect is None or recipient is None or not recipient.is_active or recipient.deleted_at:
@@ -95,6 +95,9 @@ class DeliverEmail:
             goal=collect.goal,
             end_date=collect.end_date,
             suggested_amount=collect.suggested_amount,
+            amount=collect.collected,
+            donations_count=collect.donations_count,
+            donors_count=collect.donors_count,
         )
         return notification, recipient
 
@@ -127,6 +130,9 @@ class DeliverEmail:
             EmailKind.INVITATION: self._to_member,
             EmailKind.REMINDER: self._to_member,
             EmailKind.COLLECT_CANCELLED: self._to_member,
+            EmailKind.GOAL_REACHED: self._to_member,
+            EmailKind.ENDING_SOON: self._to_member,
+            EmailKind.COLLECT_ENDED: self._to_member,
             EmailKind.UPDATE_POSTED: self._update,
             EmailKind.COLLECT_CREATED: self._created,
         }.get(task.kind, self._about_payment)
