@@ -10,9 +10,11 @@ import pytest
 
 from fundraising.domain.collect import (
     Collect,
+    CollectStatus,
     Cover,
     CoverStatus,
     Occasion,
+    collect_status,
     progress,
 )
 from fundraising.domain.errors import (
@@ -391,3 +393,57 @@ def test_finish_cover_of_a_removed_cover_is_ignored():
     collect.remove_cover(NOW)
     assert not collect.finish_cover("uploads/1.upload", "covers/1.jpg", LATER)
     assert collect.cover == Cover()
+
+
+# status and cancel
+
+
+@pytest.mark.parametrize(
+    ("blocked", "cancelled", "is_active", "ends_in", "status"),
+    [
+        (True, True, False, -1, CollectStatus.BLOCKED),
+        (False, True, False, -1, CollectStatus.CANCELLED),
+        (False, False, False, -1, CollectStatus.CLOSED),
+        (False, False, True, -1, CollectStatus.ENDED),
+        (False, False, True, 0, CollectStatus.ENDED),
+        (False, False, True, 1, CollectStatus.OPEN),
+        (False, False, True, None, CollectStatus.OPEN),
+    ],
+)
+def test_the_status_is_derived_in_its_order(
+    blocked: bool, cancelled: bool, is_active: bool, ends_in: int | None, status: CollectStatus
+) -> None:
+    end = None if ends_in is None else NOW + timedelta(seconds=ends_in)
+    shown = collect_status(
+        blocked=blocked, cancelled=cancelled, is_active=is_active, end_date=end, now=NOW
+    )
+    assert shown is status
+
+
+def test_the_clock_alone_ends_a_collect() -> None:
+    collect = open_collect(end_date=LATER)
+    assert collect.status(NOW) is CollectStatus.OPEN
+    assert collect.status(LATER) is CollectStatus.ENDED
+
+
+def test_a_cancel_is_final_and_stops_donations() -> None:
+    collect = open_collect()
+    collect.cancel(NOW)
+    assert (collect.cancelled_at, collect.status(NOW)) == (NOW, CollectStatus.CANCELLED)
+    with pytest.raises(Conflict, match="cancelled"):
+        collect.ensure_accepts_donations(NOW)
+    with pytest.raises(Conflict, match="already"):
+        collect.cancel(LATER)
+    with pytest.raises(Conflict, match="reopened"):
+        collect.change(now=LATER, is_active=True)
+    assert collect.change(now=LATER, title="Подарок Анне") is True
+
+
+def test_a_blocked_collect_is_neither_cancelled_nor_refunded() -> None:
+    collect = open_collect()
+    collect.block("fraud", NOW)
+    with pytest.raises(Conflict):
+        collect.cancel(NOW)
+    with pytest.raises(Conflict):
+        collect.ensure_refundable()
+    assert collect.cancelled_at is None
