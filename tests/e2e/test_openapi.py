@@ -614,6 +614,9 @@ def test_every_json_success_response_has_a_schema(
         if status == "204":
             assert not content, "a 204 has no body"
             continue
+        if path.endswith("/export/"):  # the one answer that is not JSON
+            assert content["text/csv; charset=utf-8"]["schema"] == {"type": "string"}
+            continue
         assert "application/json" in content, status
         schema = resolve(doc, content["application/json"].get("schema", {}))
         assert schema, f"{status}: an empty schema describes nothing"

@@ -255,6 +255,7 @@ def test_a_list_item_carries_every_field(rows: Rows, collect_queries: SqlCollect
         created_at=NOW,
         updated_at=NOW,
         blocked=False,
+        cancelled=False,
         visibility=Visibility.PUBLIC,
         hidden_from=frozenset(),
         suggested_amount=None,

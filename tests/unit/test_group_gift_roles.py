@@ -307,6 +307,9 @@ def test_the_invitation_e_mail_carries_the_title_end_date_suggested_amount_and_s
         goal=Money.of("5000.00"),
         end_date=collect.end_date,
         suggested_amount=Money.of("500.00"),
+        amount=collect.collected,
+        donations_count=collect.donations_count,
+        donors_count=collect.donors_count,
     )
     assert collect.end_date is not None
 

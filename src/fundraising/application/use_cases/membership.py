@@ -20,6 +20,7 @@ from fundraising.application.use_cases.auth import active_user
 from fundraising.application.use_cases.collects import new_share_key, run_by
 from fundraising.application.views import Page, ParticipantView
 from fundraising.domain.errors import FieldErrors
+from fundraising.domain.ids import parse_id
 from fundraising.domain.membership import Member, Role
 
 
@@ -187,10 +188,12 @@ class InviteParticipant:
             user = None if email is None else uow.users.by_email(email)
             field_name, missing = "email", "No user with this e-mail."
         else:
-            if invitation.user is None:
-                errors.require("user", None)
+            wanted = invitation.user
+            user_id = None if wanted is None else errors.check("user", lambda: parse_id(wanted))
+            errors.require("user", user_id)
+            if user_id is None:
                 return "user", None
-            user = uow.users.get(invitation.user)
+            user = uow.users.get(user_id)
             field_name, missing = "user", "No user with this id."
         if user is None or user.id is None or not user.is_active or user.deleted_at is not None:
             if field_name not in errors:
@@ -249,10 +252,12 @@ class AddOrganiser:
             _, actor = run_by(uow, request.collect_id, request.actor_id, for_update=True)
             actor.ensure_author()
             errors = FieldErrors(request.conversion_errors)
-            errors.require("user", request.user_id)
+            wanted = request.user_id
+            user_id = None if wanted is None else errors.check("user", lambda: parse_id(wanted))
+            errors.require("user", user_id)
             member = None
-            if request.user_id is not None:
-                member = uow.members.get(request.collect_id, request.user_id)
+            if user_id is not None:
+                member = uow.members.get(request.collect_id, user_id)
                 if member is None:
                     errors.add("user", "This user is not a member of the collect.")
                 else:
