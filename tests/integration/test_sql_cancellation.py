@@ -95,7 +95,9 @@ def test_a_crash_half_way_is_resumed_and_nobody_is_refunded_or_emailed_twice(
     crashing = CrashingAt(uow_factory, number=3)
 
     with pytest.raises(RuntimeError, match="killed"):
-        RefundCancelledCollect(crashing, clock, payments_per_batch=4)(RefundCollect(collect.id or 0))
+        RefundCancelledCollect(crashing, clock, payments_per_batch=4)(
+            RefundCollect(collect.id or 0)
+        )
 
     half_way = rows.payment_count(collect_id=collect.id, status=PaymentStatus.REFUNDED.value)
     assert 0 < half_way < 60
