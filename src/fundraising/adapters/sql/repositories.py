@@ -365,10 +365,7 @@ class SqlPayments:
             .values(status=PaymentStatus.REFUNDED.value, refunded_at=now, refund_reason=reason)
         )
         payers = {row.payer_id for row in chosen if row.payer_id is not None}
-        still = set(
-            self._db.scalars(select(p.payer_id).distinct().where(completed, p.payer_id.in_(payers)))
-        )
-        done = sorted(payers - still)
+        done = [payer for payer in sorted(payers) if not self._pays(collect_id, payer)]
         total = sum((row.amount_kopecks for row in chosen), Money.zero())
         self._db.execute(
             update(collects)
@@ -382,6 +379,17 @@ class SqlPayments:
         )
         self._changed(collect_id)
         return RefundedBatch(len(ids), tuple(done))
+
+    def _pays(self, collect_id: int, payer_id: int) -> bool:
+        """Whether the payer still has a completed payment to the collect: one index probe,
+        however many payments they made (a scan of them all took seconds at a million)."""
+        p = payments.c
+        query = select(p.id).where(
+            p.collect_id == collect_id,
+            p.payer_id == payer_id,
+            p.status == PaymentStatus.COMPLETED.value,
+        )
+        return self._db.execute(query.limit(1)).first() is not None
 
     def get(self, payment_id: int) -> Payment | None:
         query = select(payments).where(payments.c.id == payment_id)
