@@ -33,7 +33,6 @@ PROFILES: dict[str, dict[str, Any]] = {
         "task_max_backoff_ms": 100,
         "task_max_retries": 2,
         "relay_interval_seconds": 0.2,
-        "lifecycle_interval_seconds": 0.5,
         "relay_grace_seconds": 1.0,
         "task_lease_seconds": 5,
     },
