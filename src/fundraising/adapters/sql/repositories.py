@@ -69,36 +69,32 @@ _COUNT_DONATION = (
         donations_count=collects.c.donations_count + 1,
     )
 )
-_COUNT_NEW_DONOR = (
-    update(collects)
-    .where(collects.c.id == bindparam("collect_id"))
-    .where(
-        ~exists().where(
-            payments.c.collect_id == bindparam("collect_id"),
-            payments.c.payer_id == bindparam("payer_id"),
-            payments.c.status == PaymentStatus.COMPLETED.value,
-        )
-    )
-    .values(donors_count=collects.c.donors_count + 1)
-)
-
 _MILESTONE_COLUMNS = {
     Milestone.GOAL_REACHED: collects.c.goal_reached_mailed_at,
     Milestone.ENDING_SOON: collects.c.ending_soon_mailed_at,
     Milestone.ENDED: collects.c.ended_mailed_at,
 }
-_UNCOUNT_DONOR = (
-    update(collects)
-    .where(collects.c.id == bindparam("collect_id"))
-    .where(
-        ~exists().where(
-            payments.c.collect_id == bindparam("collect_id"),
-            payments.c.payer_id == bindparam("payer_id"),
-            payments.c.status == PaymentStatus.COMPLETED.value,
+
+
+def _donors_by(step: int) -> Update:
+    """Add `step` to a collect's donors if the payer has no completed payment to it (run
+    after the donation is counted but before its row exists, or after a refund)."""
+    return (
+        update(collects)
+        .where(collects.c.id == bindparam("collect_id"))
+        .where(
+            ~exists().where(
+                payments.c.collect_id == bindparam("collect_id"),
+                payments.c.payer_id == bindparam("payer_id"),
+                payments.c.status == PaymentStatus.COMPLETED.value,
+            )
         )
+        .values(donors_count=collects.c.donors_count + step)
     )
-    .values(donors_count=collects.c.donors_count - 1)
-)
+
+
+_COUNT_NEW_DONOR = _donors_by(1)
+_UNCOUNT_DONOR = _donors_by(-1)
 
 
 def recount(collect_ids: Sequence[int]) -> Update:
