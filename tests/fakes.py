@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import io
 import itertools
+import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, BinaryIO, Self
@@ -42,12 +43,14 @@ from fundraising.application.unit_of_work import AfterCommit
 from fundraising.application.views import (
     CollectDetail,
     CollectView,
+    DeliveryView,
     ExportedPayment,
     FeedEntry,
     Page,
     ParticipantView,
     PaymentView,
     UpdateView,
+    WebhookView,
 )
 from fundraising.domain.collect import ENDING_SOON_WITHIN, Collect, Milestone
 from fundraising.domain.errors import InvalidValue
@@ -56,6 +59,7 @@ from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment, PaymentStatus
 from fundraising.domain.update import CollectUpdate
 from fundraising.domain.user import DELETED_USER, AccountToken, User, username_key
+from fundraising.domain.webhook import Delivery, DeliveryStatus, Event, EventType, Webhook
 
 T = Any
 
@@ -92,6 +96,8 @@ class FakeDatabase:
     members: dict[tuple[int, int], Member] = field(factory=dict)
     updates: dict[int, CollectUpdate] = field(factory=dict)
     milestones: set[tuple[int, Milestone]] = field(factory=set)
+    webhooks: dict[int, Webhook] = field(factory=dict)
+    deliveries: dict[int, Delivery] = field(factory=dict)
     ids: itertools.count[int] = field(factory=lambda: itertools.count(1))
     clock: FixedClock | None = None
 
@@ -104,6 +110,8 @@ class FakeDatabase:
         "members",
         "updates",
         "milestones",
+        "webhooks",
+        "deliveries",
     )
 
     def snapshot(self) -> tuple[Any, ...]:
@@ -292,10 +300,14 @@ class FakePayments:
             self.refund(refunded)
         still = {p.payer_id for p in self.db.completed_payments(collect_id)}
         done = {p.payer_id for p in chosen if p.payer_id is not None} - still
-        return RefundedBatch(len(chosen), tuple(sorted(done)))  # type: ignore[arg-type]
+        ids = tuple(payment.id for payment in chosen)
+        return RefundedBatch(ids, tuple(sorted(done)))  # type: ignore[arg-type]
 
     def get(self, payment_id: int) -> Payment | None:
         return copy.deepcopy(self.db.payments.get(payment_id))
+
+    def many(self, payment_ids: Collection[int]) -> Sequence[Payment]:
+        return [copy.deepcopy(self.db.payments[i]) for i in sorted(payment_ids)]
 
     def by_transaction_id(self, transaction_id: str) -> Payment | None:
         found = [p for p in self.db.payments.values() if p.transaction_id == transaction_id]
@@ -382,6 +394,9 @@ class FakeOutbox:
 
     def release(self, message_id: int) -> None:
         self.db.outbox[message_id].claimed_until = None
+
+    def hold(self, message_id: int, *, until: datetime) -> None:
+        self.db.outbox[message_id].claimed_until = until
 
     def finish(self, message_id: int, *, now: datetime) -> None:
         self.db.outbox[message_id].finished_at = now
@@ -479,6 +494,108 @@ class FakeUpdates:
         self.db.updates.pop(update_id, None)
 
 
+class FakeWebhooks:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def add(self, webhook: Webhook) -> Webhook:
+        webhook = evolve(webhook, id=next(self.db.ids))
+        self.db.webhooks[webhook.id] = webhook  # type: ignore[index]
+        return copy.deepcopy(webhook)
+
+    def count_of(self, user_id: int, *, for_update: bool = False) -> int:
+        return sum(1 for w in self.db.webhooks.values() if w.user_id == user_id)
+
+    def get(self, webhook_id: int) -> Webhook | None:
+        return copy.deepcopy(self.db.webhooks.get(webhook_id))
+
+    def delete(self, webhook_id: int) -> None:
+        self.db.webhooks.pop(webhook_id, None)
+        for delivery_id, delivery in list(self.db.deliveries.items()):
+            if delivery.webhook_id == webhook_id:
+                del self.db.deliveries[delivery_id]
+
+    def subscribers(self, collect_id: int, event: EventType) -> Sequence[int]:
+        running = {
+            user
+            for (collect, user), member in self.db.members.items()
+            if collect == collect_id and member.manages and self.db.users[user].is_active
+        }
+        return [
+            webhook_id
+            for webhook_id, w in sorted(self.db.webhooks.items())
+            if w.user_id in running and w.collect_id in (None, collect_id) and w.wants(event)
+        ]
+
+    def add_deliveries(self, event: Event, webhook_ids: Sequence[int]) -> Sequence[int]:
+        body = json.dumps(
+            {
+                "id": event.id,
+                "type": event.type,
+                "timestamp": event.occurred_at,
+                "data": event.data,
+            },
+            default=str,
+        ).encode()
+        ids = []
+        for webhook_id in webhook_ids:
+            delivery_id = next(self.db.ids)
+            self.db.deliveries[delivery_id] = Delivery(
+                delivery_id,
+                webhook_id,
+                event.id,
+                event.type,
+                body,
+                DeliveryStatus.PENDING,
+                created_at=event.occurred_at,
+            )
+            ids.append(delivery_id)
+        return ids
+
+    def delivery(self, delivery_id: int) -> Delivery | None:
+        return copy.deepcopy(self.db.deliveries.get(delivery_id))
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        assert delivery.id is not None
+        self.db.deliveries[delivery.id] = copy.deepcopy(delivery)
+
+
+class FakeWebhookQueries:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def of_user(self, user_id: int, page: PageRequest) -> Page[WebhookView]:
+        found = [WebhookView.of(w) for w in self.db.webhooks.values() if w.user_id == user_id]
+        return _paged(sorted(found, key=lambda w: -w.id), page)
+
+    def deliveries(self, webhook_id: int, page: PageRequest) -> Page[DeliveryView]:
+        found = [
+            DeliveryView.of(d) for d in self.db.deliveries.values() if d.webhook_id == webhook_id
+        ]
+        return _paged(sorted(found, key=lambda d: -d.id), page)
+
+
+def _paged(items: Sequence[T], page: PageRequest) -> Page[T]:
+    return Page(items[page.offset : page.offset + page.size], len(items), page.number, page.size)
+
+
+@define
+class FakeWebhookTransport:
+    """Receivers that answer `statuses` in turn (None: no answer), with `refused` hosts."""
+
+    statuses: list[int | None] = field(factory=lambda: [200])
+    refused: set[str] = field(factory=set)
+    posts: list[tuple[str, bytes, dict[str, str]]] = field(factory=list)
+
+    def refusal(self, url: str) -> str | None:
+        host = url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
+        return "Must not point at a private address." if host in self.refused else None
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int | None:
+        self.posts.append((url, body, dict(headers)))
+        return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+
+
 class FakeUnitOfWork(AfterCommit):
     """Rolls back by restoring a snapshot of the fake database unless `commit()` was called."""
 
@@ -492,6 +609,7 @@ class FakeUnitOfWork(AfterCommit):
         self.updates = FakeUpdates(db)
         self.refresh_tokens = FakeRefreshTokens(db)
         self.outbox = FakeOutbox(db)
+        self.webhooks = FakeWebhooks(db)
         self.committed = False
         self.fail_commit = False
         self.open = False
@@ -732,6 +850,9 @@ class FakeCache:
 class FakeLinks:
     def collect(self, collect_id: int) -> str:
         return f"http://test/collects/{collect_id}/"
+
+    def media(self) -> str:
+        return "http://test/media/"
 
     def activation(self, uid: str, token: str) -> str:
         return f"http://front/activate/{uid}/{token}"

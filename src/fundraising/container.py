@@ -34,10 +34,14 @@ from fundraising.adapters.sql.engine import build_engine
 from fundraising.adapters.sql.migrate import Schema
 from fundraising.adapters.sql.queries import SqlCollectQueries, SqlPaymentQueries, SqlTotalsAudit
 from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
-from fundraising.adapters.tasks.broker import DramatiqTaskQueue, build_broker
+from fundraising.adapters.sql.webhooks import SqlWebhookQueries
+from fundraising.adapters.tasks.broker import WEBHOOKS, DramatiqTaskQueue, build_broker
 from fundraising.adapters.tasks.worker import BackgroundWorker, Periodic, declare_actors
+from fundraising.adapters.webhooks.signing import StandardWebhooksSigner
+from fundraising.adapters.webhooks.transport import HttpWebhookTransport
 from fundraising.application.ports.tasks import (
     AnnounceUpdate,
+    DeliverWebhook,
     EmailKind,
     ProcessCover,
     RefundCollect,
@@ -105,6 +109,14 @@ from fundraising.application.use_cases.updates import (
     ListUpdates,
     PostUpdate,
 )
+from fundraising.application.use_cases.webhooks import (
+    CreateWebhook,
+    DeleteWebhook,
+    DeliverWebhookTask,
+    ListDeliveries,
+    ListWebhooks,
+)
+from fundraising.domain.webhook import RetrySchedule
 from fundraising.settings import Settings
 
 HOUR_SECONDS = 3600
@@ -178,6 +190,11 @@ def _frontend_url(settings: Settings) -> str:
 
 def _reminder_interval(settings: Settings) -> timedelta:
     return timedelta(hours=settings.reminder_interval_hours)
+
+
+def _retry_schedule(settings: Settings) -> RetrySchedule:
+    backoff = timedelta(seconds=settings.webhook_backoff_seconds)
+    return RetrySchedule(settings.webhook_max_attempts, backoff)
 
 
 def _token_lifetimes(settings: Settings) -> TokenLifetimes:
@@ -254,6 +271,12 @@ class Container(containers.DeclarativeContainer):
         ),
     )
 
+    links = providers.Singleton(
+        UrlLinks,
+        providers.Callable(_public_url, settings),
+        providers.Callable(_frontend_url, settings),
+    )
+
     register_user = providers.Singleton(
         RegisterUser, uow.provider, hasher, identity, limiter, registration_limit, clock
     )
@@ -297,7 +320,7 @@ class Container(containers.DeclarativeContainer):
     )
     delete_collect = providers.Singleton(DeleteCollect, uow.provider, covers)
     moderate_collect = providers.Singleton(ModerateCollect, uow.provider, clock)
-    cancel_collect = providers.Singleton(CancelCollect, uow.provider, collect_queries, clock)
+    cancel_collect = providers.Singleton(CancelCollect, uow.provider, collect_queries, links, clock)
     list_updates = providers.Singleton(ListUpdates, uow.provider, collect_queries)
     post_update = providers.Singleton(PostUpdate, uow.provider, clock)
     delete_update = providers.Singleton(DeleteUpdate, uow.provider)
@@ -314,11 +337,6 @@ class Container(containers.DeclarativeContainer):
     my_payments = providers.Singleton(ListMyPayments, payment_queries)
     reconcile = providers.Singleton(Reconcile, totals_audit, uow.provider)
     seed_source = providers.Factory(FakerSource)
-    links = providers.Singleton(
-        UrlLinks,
-        providers.Callable(_public_url, settings),
-        providers.Callable(_frontend_url, settings),
-    )
     get_share_key = providers.Singleton(GetShareKey, uow.provider, links)
     rotate_share_key = providers.Singleton(RotateShareKey, uow.provider, links, clock)
     invite_participant = providers.Singleton(
@@ -330,6 +348,20 @@ class Container(containers.DeclarativeContainer):
     send_reminders = providers.Singleton(
         SendReminders, uow.provider, clock, providers.Callable(_reminder_interval, settings)
     )
+    webhook_transport = providers.Singleton(
+        HttpWebhookTransport, allow_private=settings.provided.webhooks_allow_private
+    )
+    webhook_queries = providers.Singleton(SqlWebhookQueries, engine)
+    create_webhook = providers.Singleton(
+        CreateWebhook,
+        uow.provider,
+        webhook_transport,
+        clock,
+        https_only=settings.provided.webhooks_https_only,
+    )
+    list_webhooks = providers.Singleton(ListWebhooks, webhook_queries)
+    delete_webhook = providers.Singleton(DeleteWebhook, uow.provider)
+    list_deliveries = providers.Singleton(ListDeliveries, uow.provider, webhook_queries)
     generate_test_data = providers.Singleton(
         GenerateTestData, providers.Singleton(SqlBulkLoader, engine, cache), hasher, clock
     )
@@ -337,9 +369,17 @@ class Container(containers.DeclarativeContainer):
     process_cover = providers.Singleton(ProcessCoverTask, uow.provider, storage, images, clock)
     refund_cancelled_collect = providers.Singleton(RefundCancelledCollect, uow.provider, clock)
     announce_update = providers.Singleton(AnnounceUpdateTask, uow.provider, clock)
-    lifecycle_sweep = providers.Singleton(LifecycleSweep, uow.provider, clock)
+    lifecycle_sweep = providers.Singleton(LifecycleSweep, uow.provider, links, clock)
     deliver_email = providers.Singleton(
         DeliverEmail, uow.provider, mailer, links, account_tokens, token_lifetimes, clock
+    )
+    deliver_webhook = providers.Singleton(
+        DeliverWebhookTask,
+        uow.provider,
+        webhook_transport,
+        providers.Singleton(StandardWebhooksSigner),
+        clock,
+        providers.Callable(_retry_schedule, settings),
     )
     run_task = providers.Singleton(
         RunTask,
@@ -350,10 +390,16 @@ class Container(containers.DeclarativeContainer):
                 ProcessCover: process_cover,
                 RefundCollect: refund_cancelled_collect,
                 AnnounceUpdate: announce_update,
+                DeliverWebhook: deliver_webhook,
             }
         ),
         clock,
-        give_ups=providers.Dict({ProcessCover: process_cover.provided.give_up}),
+        give_ups=providers.Dict(
+            {
+                ProcessCover: process_cover.provided.give_up,
+                DeliverWebhook: deliver_webhook.provided.give_up,
+            }
+        ),
         lease=providers.Factory(timedelta, seconds=settings.provided.task_lease_seconds),
     )
     relay_outbox = providers.Singleton(
@@ -385,6 +431,8 @@ def background_worker(
         min_backoff_ms=settings.task_min_backoff_ms,
         max_backoff_ms=settings.task_max_backoff_ms,
         time_limit_ms=settings.task_lease_seconds * 1000,
+        # a delivery defers itself between its attempts, each deferral a retry
+        max_retries_by_queue={WEBHOOKS: settings.webhook_max_attempts + settings.task_max_retries},
     )
     jobs = [
         Periodic("outbox-relay", container.relay_outbox(), settings.relay_interval_seconds),

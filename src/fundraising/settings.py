@@ -11,7 +11,7 @@ import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -23,7 +23,7 @@ MIN_SECRET_BYTES = 32  # PyJWT's minimum for HS256: the length of its digest
 Profile = Literal["development", "production", "test"]
 
 PROFILES: dict[str, dict[str, Any]] = {
-    "development": {"debug": True, "auto_migrate": True},
+    "development": {"debug": True, "auto_migrate": True, "webhooks_allow_private": True},
     "production": {"debug": False, "auto_migrate": False, "log_format": "json"},
     "test": {
         "auto_migrate": True,
@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     activation_token_hours: int = 24
     reset_token_hours: int = 1
     reminder_interval_hours: float = 24  # a member is reminded at most once in this time
+    webhook_max_attempts: int = Field(default=6, ge=1, le=20)
+    webhook_backoff_seconds: float = Field(default=30.0, gt=0)  # the first delay, then doubling
+    webhooks_allow_private: bool = False  # development: local receivers, plain http
     trusted_proxies: str = ""
     cors_origins: str = ""
     argon2_time_cost: int = 2
@@ -193,6 +196,10 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @property
+    def webhooks_https_only(self) -> bool:
+        return self.env == "production" and not self.webhooks_allow_private
 
     @property
     def uses_sqlite(self) -> bool:

@@ -88,6 +88,8 @@ from tests.fakes import (
     FakeTokens,
     FakeTotalsAudit,
     FakeUnitOfWork,
+    FakeWebhookQueries,
+    FakeWebhookTransport,
     FixedClock,
 )
 
@@ -124,6 +126,7 @@ class Core:
     limiter: FakeRateLimiter
     tokens: FakeTokens
     uows: list[FakeUnitOfWork]
+    webhooks: FakeWebhookTransport
     container: Container = field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -339,6 +342,8 @@ def _wired(core: Core) -> Container:
         "account_tokens": lambda: account_tokens,
         "limiter": lambda: core.limiter,
         "identity": FakeIdentityRules,
+        "webhook_transport": lambda: core.webhooks,
+        "webhook_queries": lambda: FakeWebhookQueries(core.db),
     }
     for name, fake in fakes.items():
         getattr(container, name).override(providers.Callable(fake))
@@ -360,6 +365,7 @@ def new_core() -> Core:
         limiter=FakeRateLimiter(),
         tokens=FakeTokens(clock),
         uows=[],
+        webhooks=FakeWebhookTransport(),
     )
 
 

@@ -15,6 +15,9 @@ class UrlLinks:
     def collect(self, collect_id: int) -> str:
         return f"{self.base_url.rstrip('/')}/api/v1/collects/{collect_id}/"
 
+    def media(self) -> str:
+        return f"{self.base_url.rstrip('/')}/media/"
+
     def activation(self, uid: str, token: str) -> str:
         return f"{self.frontend_url.rstrip('/')}/activate/{uid}/{token}"
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from fundraising.application.ports.tasks import (
     AnnounceUpdate,
+    DeliverWebhook,
     EmailKind,
     ProcessCover,
     RefundCollect,
@@ -28,6 +29,8 @@ def encode_task(task: Task) -> dict[str, Any]:
         return {"type": "refund_collect", "collect_id": task.collect_id}
     if isinstance(task, AnnounceUpdate):
         return {"type": "announce_update", "update_id": task.update_id}
+    if isinstance(task, DeliverWebhook):
+        return {"type": "deliver_webhook", "delivery_id": task.delivery_id}
     return {"type": "process_cover", "collect_id": task.collect_id, "source": task.source}
 
 
@@ -45,4 +48,6 @@ def decode_task(data: dict[str, Any]) -> Task:
         return RefundCollect(int(data["collect_id"]))
     if data["type"] == "announce_update":
         return AnnounceUpdate(int(data["update_id"]))
+    if data["type"] == "deliver_webhook":
+        return DeliverWebhook(int(data["delivery_id"]))
     raise ValueError(f"unknown task type {data['type']!r}")

@@ -20,6 +20,7 @@ from fundraising.domain.membership import Role, Visibility
 from fundraising.domain.money import Money
 from fundraising.domain.payment import DonationVisibility, Payment, PaymentStatus, donor_name
 from fundraising.domain.user import User
+from fundraising.domain.webhook import Delivery, DeliveryStatus, EventType, Webhook
 
 T = TypeVar("T")
 
@@ -226,6 +227,47 @@ class ParticipantView:
     donations_count: int
     last_payment_at: datetime | None
     last_reminded_at: datetime | None
+
+
+@frozen
+class WebhookView:
+    """A webhook as its owner lists it: never its secret."""
+
+    id: int
+    url: str
+    events: tuple[EventType, ...]
+    collect: int | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, webhook: Webhook) -> WebhookView:
+        assert webhook.id is not None
+        events = tuple(sorted(webhook.events))
+        return cls(webhook.id, webhook.url, events, webhook.collect_id, webhook.created_at)
+
+
+@frozen
+class DeliveryView:
+    id: int
+    event_id: str
+    event_type: EventType
+    status: DeliveryStatus
+    attempts: int
+    last_status_code: int | None
+    last_attempt_at: datetime | None
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> DeliveryView:
+        assert delivery.id is not None
+        return cls(
+            delivery.id,
+            delivery.event_id,
+            delivery.event_type,
+            delivery.status,
+            delivery.attempts,
+            delivery.last_status_code,
+            delivery.last_attempt_at,
+        )
 
 
 @frozen

@@ -284,7 +284,7 @@ class SqlCollectQueries:
         if paid is not None:
             paid_kopecks = query.selected_columns.paid_kopecks
             query = query.where(paid_kopecks > 0 if paid else paid_kopecks.is_(None))
-        return _page(self._engine, query, page, _participant)
+        return page_of(self._engine, query, page, _participant)
 
     def exported(self, collect_id: int) -> Iterator[ExportedPayment]:
         p = payments.c
@@ -329,10 +329,10 @@ class SqlCollectQueries:
             .where(u.collect_id == collect_id)
             .order_by(u.created_at.desc(), u.id.desc())
         )
-        return _page(self._engine, query, page, _update)
+        return page_of(self._engine, query, page, _update)
 
 
-def _page(
+def page_of(
     engine: Engine, query: Select[Any], page: PageRequest, convert: Callable[[RowMapping], T]
 ) -> Page[T]:
     """One page of an ordered query, and how many rows the whole query has."""

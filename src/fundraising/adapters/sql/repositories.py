@@ -353,7 +353,7 @@ class SqlPayments:
             .limit(limit)
         ).all()
         if not chosen:
-            return RefundedBatch(0, ())
+            return RefundedBatch((), ())
         ids = [row.id for row in chosen]
         self._db.execute(
             update(payments)
@@ -374,7 +374,7 @@ class SqlPayments:
             {"total": total},
         )
         self._changed(collect_id)
-        return RefundedBatch(len(ids), tuple(done))
+        return RefundedBatch(tuple(ids), tuple(done))
 
     def _pays(self, collect_id: int, payer_id: int) -> bool:
         """Whether the payer still has a completed payment to the collect: one index probe,
@@ -391,6 +391,10 @@ class SqlPayments:
         query = select(payments).where(payments.c.id == payment_id)
         row = self._db.execute(query).mappings().first()
         return rows.payment_of(row) if row else None
+
+    def many(self, payment_ids: Collection[int]) -> Sequence[Payment]:
+        query = select(payments).where(payments.c.id.in_(payment_ids)).order_by(payments.c.id)
+        return [rows.payment_of(row) for row in self._db.execute(query).mappings()]
 
     def by_transaction_id(self, transaction_id: str) -> Payment | None:
         query = select(payments).where(payments.c.transaction_id == transaction_id)
@@ -599,7 +603,10 @@ class SqlOutbox:
         return until
 
     def release(self, message_id: int) -> None:
-        statement = update(outbox).where(outbox.c.id == message_id).values(claimed_until=None)
+        self.hold(message_id, until=None)
+
+    def hold(self, message_id: int, *, until: datetime | None) -> None:
+        statement = update(outbox).where(outbox.c.id == message_id).values(claimed_until=until)
         self._db.execute(statement)
 
     def finish(self, message_id: int, *, now: datetime) -> None:

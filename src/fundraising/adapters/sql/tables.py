@@ -1,5 +1,5 @@
-"""The schema: users, collects and their members, payments, refresh tokens and the task outbox
-(the source of the migrations)."""
+"""The schema: users, collects and their members, payments, refresh tokens, the task outbox,
+webhooks and their deliveries (the source of the migrations)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 
 from fundraising.adapters.sql.types import BinaryString, JsonText, Kopecks, UTCDateTime
 from fundraising.domain.collect import BLOCK_REASON_MAX, TITLE_MAX, CoverStatus, Occasion
@@ -31,6 +32,7 @@ from fundraising.domain.payment import (
     PaymentStatus,
 )
 from fundraising.domain.user import EMAIL_MAX, NAME_MAX, USERNAME_MAX
+from fundraising.domain.webhook import URL_MAX, DeliveryStatus
 
 metadata = MetaData(
     naming_convention={
@@ -43,6 +45,7 @@ metadata = MetaData(
 )
 
 Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql")  # TEXT holds 64 KiB there
 
 
 _MYSQL: dict[str, Any] = {
@@ -203,5 +206,40 @@ outbox = Table(
     Column("finished_at", UTCDateTime, nullable=True),
     Column("dead_at", UTCDateTime, nullable=True, comment="retries exhausted"),
     Index(None, "finished_at", "created_at"),
+    **_MYSQL,
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("collect_id", Id, ForeignKey("collects.id", ondelete="CASCADE"), nullable=True),
+    Column("url", String(URL_MAX), nullable=False),
+    Column("events", String(200), nullable=False, comment="comma-separated event types"),
+    Column("secret", String(100), nullable=False, comment="whsec_ and the base64 signing key"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "user_id", "id"),
+    Index(None, "collect_id"),
+    **_MYSQL,
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("webhook_id", Id, ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(40), nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("body", LongText, nullable=False, comment="the JSON sent, the same in every attempt"),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("first_attempt_at", UTCDateTime, nullable=True),
+    Column("last_attempt_at", UTCDateTime, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint(_one_of("status", DeliveryStatus), name="status"),
+    Index(None, "webhook_id", "id"),
     **_MYSQL,
 )

@@ -19,6 +19,7 @@ from fundraising.adapters.sql.repositories import (
     SqlUpdates,
     SqlUsers,
 )
+from fundraising.adapters.sql.webhooks import SqlWebhooks
 from fundraising.application.ports.cache import Cache
 from fundraising.application.ports.tasks import TaskQueue
 from fundraising.application.unit_of_work import AfterCommit
@@ -32,6 +33,7 @@ class SqlUnitOfWork(AfterCommit):
     updates: SqlUpdates
     refresh_tokens: SqlRefreshTokens
     outbox: SqlOutbox
+    webhooks: SqlWebhooks
 
     def __init__(self, engine: Engine, task_queue: TaskQueue, cache: Cache) -> None:
         super().__init__(task_queue, cache)
@@ -50,6 +52,7 @@ class SqlUnitOfWork(AfterCommit):
         self.updates = SqlUpdates(connection)
         self.refresh_tokens = SqlRefreshTokens(connection)
         self.outbox = SqlOutbox(connection)
+        self.webhooks = SqlWebhooks(connection)
         return self
 
     def __exit__(

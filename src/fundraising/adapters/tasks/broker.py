@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from fundraising.adapters.task_codec import encode_task
 from fundraising.application.ports.tasks import (
     AnnounceUpdate,
+    DeliverWebhook,
     OutboxMessage,
     ProcessCover,
     RefundCollect,
@@ -25,11 +26,13 @@ NAMESPACE = "fundraising-tasks"
 EMAILS = "emails"
 COVERS = "covers"
 REFUNDS = "refunds"
+WEBHOOKS = "webhooks"
 ROUTES: dict[type[Any], tuple[str, str]] = {
     SendEmail: ("send_email", EMAILS),
     ProcessCover: ("process_cover", COVERS),
     RefundCollect: ("refund_collect", REFUNDS),
     AnnounceUpdate: ("announce_update", EMAILS),
+    DeliverWebhook: ("deliver_webhook", WEBHOOKS),
 }
 """Each task's actor and queue."""
 
@@ -48,7 +51,7 @@ def build_broker(url: str | None, *, publisher_only: bool = False) -> dramatiq.B
         broker = RedisBroker(client=client, namespace=NAMESPACE)  # type: ignore[no-untyped-call]
     else:
         broker = RedisBroker(url=url, namespace=NAMESPACE)  # type: ignore[no-untyped-call]
-    for queue in (EMAILS, COVERS, REFUNDS):
+    for queue in (EMAILS, COVERS, REFUNDS, WEBHOOKS):
         broker.declare_queue(queue)
     return broker
 

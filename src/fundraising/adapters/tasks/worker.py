@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import dramatiq
@@ -13,7 +13,7 @@ from dramatiq.middleware import Middleware
 
 from fundraising.adapters.task_codec import decode_task
 from fundraising.adapters.tasks.broker import ROUTES
-from fundraising.application.ports.tasks import OutboxMessage, TaskHeld
+from fundraising.application.ports.tasks import OutboxMessage, TaskDeferred
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +47,16 @@ def declare_actors(
     min_backoff_ms: int,
     max_backoff_ms: int,
     time_limit_ms: int,
+    max_retries_by_queue: Mapping[str, int] | None = None,
 ) -> None:
-    """Bind the actors to `broker`; they take outbox ids and run the task through `run`."""
+    """Bind the actors to `broker`; they take outbox ids and run the task through `run`. A
+    queue may allow more retries than `max_retries` (its tasks defer themselves)."""
 
     def run_message(message_id: int, task: dict[str, Any]) -> None:
         try:
             run(OutboxMessage(message_id, decode_task(task)))
-        except TaskHeld as held:  # its worker may have died: look again when the lease ends
-            raise dramatiq.Retry(str(held), delay=int(held.retry_in * 1000) + 100) from None
+        except TaskDeferred as deferred:  # held by a worker (which may have died), or not due
+            raise dramatiq.Retry(str(deferred), delay=int(deferred.retry_in * 1000) + 100) from None
 
     retry = {
         "max_retries": max_retries,
@@ -62,6 +64,7 @@ def declare_actors(
         "max_backoff": max_backoff_ms,
         "time_limit": time_limit_ms,  # a task never outlives its claim on the outbox message
     }
+    retries_of = max_retries_by_queue or {}
     for actor_name, queue_name in ROUTES.values():
         dramatiq.Actor(
             run_message,
@@ -69,7 +72,7 @@ def declare_actors(
             actor_name=actor_name,
             queue_name=queue_name,
             priority=0,
-            options=retry,
+            options=retry | {"max_retries": retries_of.get(queue_name, max_retries)},
         )
     broker.add_middleware(DeadLetters(give_up))
 

@@ -62,7 +62,14 @@ class AnnounceUpdate:
     update_id: int
 
 
-Task = SendEmail | ProcessCover | RefundCollect | AnnounceUpdate
+@frozen
+class DeliverWebhook:
+    """POST an event to one webhook, and schedule the next attempt when it is not taken."""
+
+    delivery_id: int
+
+
+Task = SendEmail | ProcessCover | RefundCollect | AnnounceUpdate | DeliverWebhook
 
 
 @frozen
@@ -73,12 +80,20 @@ class OutboxMessage:
     task: Task
 
 
-class TaskHeld(Exception):
+class TaskDeferred(Exception):
+    """The task is not done, and not due again for `retry_in` seconds: deliver its message
+    again then (a webhook's next attempt). Its claim is held until then."""
+
+    def __init__(self, retry_in: float, why: str = "not due yet") -> None:
+        super().__init__(f"{why}: again in {retry_in:.1f} s")
+        self.retry_in = retry_in
+
+
+class TaskHeld(TaskDeferred):
     """Another worker is running this message; deliver it again after `retry_in` seconds."""
 
     def __init__(self, retry_in: float) -> None:
-        super().__init__(f"held by another worker for {retry_in:.1f} s")
-        self.retry_in = retry_in
+        super().__init__(retry_in, "held by another worker")
 
 
 class TaskQueueUnavailable(Exception):

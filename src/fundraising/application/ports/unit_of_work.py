@@ -11,6 +11,7 @@ from attrs import frozen
 
 from fundraising.application.ports.security import RefreshToken
 from fundraising.application.ports.tasks import OutboxMessage, Task
+from fundraising.application.ports.webhooks import WebhookRepository
 from fundraising.domain.collect import Collect, Milestone
 from fundraising.domain.membership import Member
 from fundraising.domain.payment import Payment
@@ -32,11 +33,15 @@ class DuplicateTransaction(Exception):
 
 @frozen
 class RefundedBatch:
-    """How many payments a batch refunded, and the payers it left without a completed payment
-    to the collect (they are no longer among its donors)."""
+    """The payments a batch refunded, and the payers it left without a completed payment to
+    the collect (they are no longer among its donors)."""
 
-    count: int
+    payment_ids: tuple[int, ...]
     payers_done: tuple[int, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.payment_ids)
 
 
 class CollectClosed(Exception):
@@ -135,6 +140,10 @@ class PaymentRepository(Protocol):
 
     def get(self, payment_id: int) -> Payment | None: ...
 
+    def many(self, payment_ids: Collection[int]) -> Sequence[Payment]:
+        """These payments, by id (one query)."""
+        ...
+
     def by_transaction_id(self, transaction_id: str) -> Payment | None: ...
 
 
@@ -220,6 +229,11 @@ class Outbox(Protocol):
         """Give a claimed message back after a failed attempt."""
         ...
 
+    def hold(self, message_id: int, *, until: datetime) -> None:
+        """Keep a claimed message from the relay and other workers until then (its task
+        deferred itself)."""
+        ...
+
     def finish(self, message_id: int, *, now: datetime) -> None: ...
 
     def bury(self, message_id: int, *, now: datetime) -> None:
@@ -241,6 +255,7 @@ class UnitOfWork(Protocol):
     updates: UpdateRepository
     refresh_tokens: RefreshTokens
     outbox: Outbox
+    webhooks: WebhookRepository
 
     def __enter__(self) -> Self: ...
 

@@ -3,18 +3,26 @@ its completed payments in batches, each payer e-mailed once, until its counters 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from attrs import frozen
 
 from fundraising.application.errors import NotFound
 from fundraising.application.ports.clock import Clock
+from fundraising.application.ports.links import Links
 from fundraising.application.ports.queries import CollectQueries
 from fundraising.application.ports.tasks import EmailKind, RefundCollect, SendEmail
 from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from fundraising.application.unit_of_work import retrying_transaction
 from fundraising.application.use_cases.collects import CollectDeletion, run_by
+from fundraising.application.use_cases.webhooks import (
+    announce,
+    collect_data,
+    payment_data,
+    record,
+)
 from fundraising.application.views import CollectDetail
+from fundraising.domain.webhook import Event, EventType, new_event_id
 
 REASON = "Сбор отменён"
 PAYMENTS_PER_BATCH = 1_000
@@ -27,6 +35,7 @@ class CancelCollect:
 
     uow_factory: UnitOfWorkFactory
     queries: CollectQueries
+    links: Links
     clock: Clock
 
     def __call__(self, request: CollectDeletion) -> CollectDetail:
@@ -37,6 +46,13 @@ class CancelCollect:
             collect.cancel(now)
             uow.collects.save(collect)
             uow.enqueue(RefundCollect(request.collect_id), now=now)
+            announce(
+                uow,
+                EventType.COLLECT_CLOSED,
+                request.collect_id,
+                lambda: collect_data(uow, request.collect_id, self.links, now),
+                now=now,
+            )
             uow.commit()
 
         retrying_transaction(self.uow_factory, cancel)
@@ -72,6 +88,7 @@ class RefundCancelledCollect:
             )
             for payer in batch.payers_done:
                 uow.enqueue(SendEmail(EmailKind.COLLECT_CANCELLED, task.collect_id, payer), now=now)
+            self._announce_refunds(uow, task.collect_id, batch.payment_ids, now)
             more = batch.count == self.payments_per_batch
             if more and now - started >= self.budget:
                 uow.enqueue(RefundCollect(task.collect_id), now=now)
@@ -81,3 +98,16 @@ class RefundCancelledCollect:
 
         while retrying_transaction(self.uow_factory, batch):
             pass
+
+    @staticmethod
+    def _announce_refunds(
+        uow: UnitOfWork, collect_id: int, refunded: tuple[int, ...], now: datetime
+    ) -> None:
+        """Each refund is a `payment.refunded` event (nothing is read without a webhook)."""
+        webhook_ids = uow.webhooks.subscribers(collect_id, EventType.PAYMENT_REFUNDED)
+        if webhook_ids and refunded:
+            for payment in uow.payments.many(refunded):
+                data = payment_data(payment)
+                record(
+                    uow, Event(new_event_id(), EventType.PAYMENT_REFUNDED, now, data), webhook_ids
+                )

@@ -5,18 +5,27 @@ so that none is sent twice, whatever the number of workers."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from attrs import frozen
 
 from fundraising.application.ports.clock import Clock
+from fundraising.application.ports.links import Links
 from fundraising.application.ports.tasks import EmailKind, SendEmail
 from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from fundraising.application.unit_of_work import retrying_transaction
+from fundraising.application.use_cases.webhooks import announce, collect_data
 from fundraising.domain.collect import Milestone
+from fundraising.domain.webhook import EventType
 
 _EMAILS = {
     Milestone.GOAL_REACHED: EmailKind.GOAL_REACHED,
     Milestone.ENDING_SOON: EmailKind.ENDING_SOON,
     Milestone.ENDED: EmailKind.COLLECT_ENDED,
+}
+_EVENTS = {
+    Milestone.GOAL_REACHED: EventType.COLLECT_GOAL_REACHED,
+    Milestone.ENDED: EventType.COLLECT_CLOSED,  # closed, or ended with the clock
 }
 BATCH = 200  # collects per milestone and sweep; the next sweep takes the rest
 
@@ -24,6 +33,7 @@ BATCH = 200  # collects per milestone and sweep; the next sweep takes the rest
 @frozen
 class LifecycleSweep:
     uow_factory: UnitOfWorkFactory
+    links: Links
     clock: Clock
     batch: int = BATCH
 
@@ -47,6 +57,9 @@ class LifecycleSweep:
         kind = _EMAILS[milestone]
         for user_id in self._recipients(uow, collect_id, milestone):
             uow.enqueue(SendEmail(kind, collect_id, user_id), now=now)
+        if (event := _EVENTS.get(milestone)) is not None:
+            data = partial(collect_data, uow, collect_id, self.links, now)
+            announce(uow, event, collect_id, data, now=now)
         uow.commit()
         return True
 

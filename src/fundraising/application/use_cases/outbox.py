@@ -13,6 +13,7 @@ from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.tasks import (
     OutboxMessage,
     Task,
+    TaskDeferred,
     TaskHeld,
     TaskQueue,
     TaskQueueUnavailable,
@@ -88,6 +89,12 @@ class RunTask:
             return
         try:
             self._handler(message.task)(message.task)
+        except TaskDeferred as deferred:  # not to be relayed before it is due again
+            with self.uow_factory() as uow:
+                until = self.clock.now() + timedelta(seconds=deferred.retry_in)
+                uow.outbox.hold(message.id, until=until)
+                uow.commit()
+            raise
         except BaseException:
             with self.uow_factory() as uow:
                 uow.outbox.release(message.id)

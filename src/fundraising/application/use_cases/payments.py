@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any, NoReturn
 
 from attrs import field, frozen
@@ -28,11 +29,13 @@ from fundraising.application.ports.unit_of_work import (
 from fundraising.application.unit_of_work import retrying_transaction
 from fundraising.application.use_cases.auth import active_user
 from fundraising.application.use_cases.collects import run_by
+from fundraising.application.use_cases.webhooks import announce, payment_data
 from fundraising.application.views import ExportedPayment, Page, PaymentView
 from fundraising.domain.errors import FieldErrors
 from fundraising.domain.membership import Member, Role, Visibility
 from fundraising.domain.money import Money
 from fundraising.domain.payment import DonationVisibility, Payment, parse_comment
+from fundraising.domain.webhook import EventType
 
 
 @frozen
@@ -84,6 +87,8 @@ class Donate:
         uow.members.add(participant)  # a donor takes part (nothing changes for a member)
         uow.enqueue(SendEmail(EmailKind.DONATION_THANKS, added.id), now=now)
         uow.enqueue(SendEmail(EmailKind.DONATION_RECEIVED, added.id), now=now)
+        data = partial(payment_data, added)
+        announce(uow, EventType.PAYMENT_CREATED, added.collect_id, data, now=now)
         uow.commit()
         return DonationResult(PaymentView.of(added), replayed=False)
 
@@ -211,6 +216,8 @@ class RefundPayment:
             if payment.refund(now, refund.reason) and uow.payments.refund(payment):
                 assert payment.id is not None
                 uow.enqueue(SendEmail(EmailKind.PAYMENT_REFUNDED, payment.id), now=now)
+                data = partial(payment_data, payment)
+                announce(uow, EventType.PAYMENT_REFUNDED, payment.collect_id, data, now=now)
                 uow.commit()
                 return PaymentView.of(payment)
             current = uow.payments.get(refund.payment_id)

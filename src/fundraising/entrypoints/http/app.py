@@ -30,6 +30,7 @@ from fundraising.entrypoints.http.routes.members import MemberController
 from fundraising.entrypoints.http.routes.operations import HealthController, static_routers
 from fundraising.entrypoints.http.routes.payments import PaymentController
 from fundraising.entrypoints.http.routes.updates import UpdateController
+from fundraising.entrypoints.http.routes.webhooks import WebhookController
 from fundraising.entrypoints.http.threads import size_thread_pool
 from fundraising.entrypoints.logs import configure_logging
 from fundraising.settings import Settings
@@ -83,6 +84,7 @@ def create_app(container: Container) -> Litestar:
             UpdateController,
             ExportController,
             PaymentController,
+            WebhookController,
             HealthController,
             *static_routers(settings),
         ],

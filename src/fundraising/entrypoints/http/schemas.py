@@ -9,14 +9,18 @@ import msgspec
 from litestar.params import KwargDefinition
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from fundraising.application.representations import collect_fields, payment_fields
+from fundraising.application.use_cases.webhooks import CreatedWebhook
 from fundraising.application.views import (
     CollectDetail,
     CollectView,
+    DeliveryView,
     FeedEntry,
     ParticipantView,
     PaymentView,
     UpdateView,
     UserView,
+    WebhookView,
 )
 from fundraising.domain.collect import (
     DESCRIPTION_MAX,
@@ -27,7 +31,6 @@ from fundraising.domain.collect import (
 )
 from fundraising.domain.ids import MAX_ID
 from fundraising.domain.membership import Role, Visibility
-from fundraising.domain.money import Money
 from fundraising.domain.payment import (
     COMMENT_MAX,
     TRANSACTION_ID_MAX,
@@ -36,6 +39,7 @@ from fundraising.domain.payment import (
 )
 from fundraising.domain.update import UPDATE_TEXT_MAX
 from fundraising.domain.user import EMAIL_MAX, NAME_MAX, USERNAME_MAX
+from fundraising.domain.webhook import URL_MAX, DeliveryStatus, EventType
 from fundraising.entrypoints.http.fields import Amount, CoverFile, JsonObject, Timestamp
 
 T = TypeVar("T")
@@ -169,6 +173,31 @@ class PaymentCreate(Struct, kw_only=True):
     ) = UNSET
     comment: Annotated[str, Meta(max_length=COMMENT_MAX, description="A wish.")] | None = None
     metadata: JsonObject | None = None
+
+
+class WebhookCreate(Struct, kw_only=True):
+    url: Annotated[
+        str,
+        Meta(
+            max_length=URL_MAX,
+            pattern=r"^https?://",
+            description="Where events are POSTed: https:// in production, never a loopback, "
+            "private, link-local or reserved address.",
+            examples=["https://hooks.example.com/fundraising"],
+        ),
+    ]
+    events: Annotated[list[EventType], Meta(min_length=1, max_length=len(EventType))]
+    collect: (
+        Annotated[
+            int,
+            Meta(
+                ge=1,
+                le=MAX_ID,
+                description="One collect you author or organise; none: all of them.",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class JoinRequest(Struct, kw_only=True):
@@ -325,6 +354,31 @@ class Payment(Struct):
     refunded_at: datetime | None
 
 
+class Webhook(Struct):
+    id: int
+    url: str
+    events: list[EventType]
+    collect: int | None
+    created_at: datetime
+
+
+class WebhookCreated(Webhook):
+    secret: Annotated[
+        str,
+        Meta(description="The signing secret (whsec_ and a base64 key): shown this once only."),
+    ]
+
+
+class Delivery(Struct):
+    id: int
+    event_id: Annotated[str, Meta(description="The event's id: its webhook-id header.")]
+    event_type: EventType
+    status: DeliveryStatus
+    attempts: int
+    last_status_code: int | None
+    last_attempt_at: datetime | None
+
+
 class Page(Struct, Generic[T]):
     """One page of a list, in Django REST framework's shape."""
 
@@ -344,15 +398,13 @@ FeedPage = _named(Page[FeedItem], "FeedPage")
 PaymentPage = _named(Page[Payment], "PaymentPage")
 ParticipantPage = _named(Page[Participant], "ParticipantPage")
 UpdatePage = _named(Page[Update], "UpdatePage")
+WebhookPage = _named(Page[Webhook], "WebhookPage")
+DeliveryPage = _named(Page[Delivery], "DeliveryPage")
 
 
 class Health(Struct):
     status: str
     checks: dict[str, str]
-
-
-def money(value: Money | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def user(view: UserView) -> User:
@@ -361,36 +413,8 @@ def user(view: UserView) -> User:
     )
 
 
-def _collect_fields(view: CollectView, media_url: str, now: datetime) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "title": view.title,
-        "occasion": view.occasion,
-        "description": view.description,
-        "goal_amount": money(view.goal_amount),
-        "collected_amount": str(view.collected_amount),
-        "donors_count": view.donors_count,
-        "donations_count": view.donations_count,
-        "progress": None if view.progress is None else float(view.progress),
-        "start_date": view.start_date,
-        "end_date": view.end_date,
-        "is_active": view.is_active,
-        "status": view.status(now),
-        "created_by": view.created_by,
-        "author_name": view.author_name,
-        "cover_url": f"{media_url}{view.cover_image}" if view.cover_image else None,
-        "cover_status": view.cover_status,
-        "created_at": view.created_at,
-        "updated_at": view.updated_at,
-        "visibility": view.visibility,
-        "hidden_from": sorted(view.hidden_from),
-        "suggested_amount": money(view.suggested_amount),
-        "participants_count": view.participants_count,
-    }
-
-
 def collect(view: CollectView, media_url: str, now: datetime) -> Collect:
-    return Collect(**_collect_fields(view, media_url, now))
+    return Collect(**collect_fields(view, media_url, now))
 
 
 def feed_item(entry: FeedEntry) -> FeedItem:
@@ -400,7 +424,7 @@ def feed_item(entry: FeedEntry) -> FeedItem:
 
 def collect_detail(detail: CollectDetail, media_url: str, now: datetime) -> CollectDetailed:
     return CollectDetailed(
-        **_collect_fields(detail.collect, media_url, now),
+        **collect_fields(detail.collect, media_url, now),
         payments=[feed_item(entry) for entry in detail.payments],
     )
 
@@ -419,18 +443,29 @@ def participant(view: ParticipantView) -> Participant:
 
 
 def payment(view: PaymentView) -> Payment:
-    return Payment(
-        id=view.id,
-        collect=view.collect,
-        amount=str(view.amount),
-        status=view.status,
-        transaction_id=view.transaction_id,
-        payment_date=view.payment_date,
-        visibility=view.visibility,
-        is_anonymous=view.is_anonymous,
-        comment=view.comment,
-        metadata=view.metadata,
-        refunded_at=view.refunded_at,
+    return Payment(**payment_fields(view))
+
+
+def webhook(view: WebhookView) -> Webhook:
+    return Webhook(view.id, view.url, list(view.events), view.collect, view.created_at)
+
+
+def created_webhook(created: CreatedWebhook) -> WebhookCreated:
+    view = created.webhook
+    return WebhookCreated(
+        view.id, view.url, list(view.events), view.collect, view.created_at, created.secret
+    )
+
+
+def delivery(view: DeliveryView) -> Delivery:
+    return Delivery(
+        view.id,
+        view.event_id,
+        view.event_type,
+        view.status,
+        view.attempts,
+        view.last_status_code,
+        view.last_attempt_at,
     )
 
 

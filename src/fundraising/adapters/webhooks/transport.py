@@ -1,0 +1,153 @@
+"""POSTing to receivers with httpcore, never to an address a receiver may not have.
+
+The check is made where the connection is made: the host is resolved once, every address it
+has must be public, and the socket goes to one of those very addresses (a name that resolves
+to a public address when checked and to 127.0.0.1 a moment later reaches nothing). Redirects
+are not followed, the response body is not read, and the whole exchange has one deadline.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpcore
+
+log = logging.getLogger(__name__)
+TIMEOUT_SECONDS = 5.0
+USER_AGENT = "fundraising-webhooks/1"
+
+
+class AddressRefused(httpcore.ConnectError):
+    """The host resolves to an address a webhook may not reach."""
+
+
+def refused_address(address: str) -> bool:
+    """Loopback, private, link-local, reserved, multicast or unspecified (IPv4 inside IPv6
+    judged as IPv4)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def _addresses(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class _Deadline:
+    def __init__(self, seconds: float) -> None:
+        self._at = time.monotonic() + seconds
+
+    def timeout(self, wanted: float | None) -> float:
+        left = self._at - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the webhook's deadline passed")
+        return left if wanted is None else min(wanted, left)
+
+
+class _Stream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the exchange's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._deadline.timeout(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._deadline.timeout(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        secured = self._stream.start_tls(
+            ssl_context, server_hostname, self._deadline.timeout(timeout)
+        )
+        return _Stream(secured, self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _GuardedBackend(httpcore.NetworkBackend):
+    def __init__(self, deadline: _Deadline, *, allow_private: bool) -> None:
+        self._backend = httpcore.SyncBackend()
+        self._deadline = deadline
+        self._allow_private = allow_private
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            addresses = _addresses(host, port)
+        except OSError as error:
+            raise httpcore.ConnectError(f"{host} does not resolve: {error}") from None
+        if not self._allow_private and any(refused_address(a) for a in addresses):
+            raise AddressRefused(f"{host} resolves to an address webhooks may not reach")
+        stream = self._backend.connect_tcp(
+            addresses[0], port, self._deadline.timeout(timeout), local_address, socket_options
+        )
+        return _Stream(stream, self._deadline)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class HttpWebhookTransport:
+    def __init__(self, *, allow_private: bool, timeout: float = TIMEOUT_SECONDS) -> None:
+        self._allow_private = allow_private
+        self._timeout = timeout
+        self._ssl = ssl.create_default_context()
+
+    def refusal(self, url: str) -> str | None:
+        if self._allow_private:
+            return None
+        parts = urlsplit(url)
+        assert parts.hostname is not None
+        try:
+            addresses = _addresses(parts.hostname, parts.port or 443)
+        except OSError:
+            return "The host of this URL does not resolve."
+        if any(refused_address(address) for address in addresses):
+            return "Must not point at a loopback, private, link-local or reserved address."
+        return None
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int | None:
+        deadline = _Deadline(self._timeout)
+        backend = _GuardedBackend(deadline, allow_private=self._allow_private)
+        sent = list({"user-agent": USER_AGENT, **headers}.items())
+        try:
+            with (
+                httpcore.ConnectionPool(
+                    ssl_context=self._ssl, network_backend=backend, max_connections=1
+                ) as pool,
+                pool.stream("POST", url, headers=sent, content=body) as response,
+            ):
+                return response.status  # the body is never read
+        except httpcore.TimeoutException:
+            log.info("webhook %s: no answer in %.0f s", urlsplit(url).hostname, self._timeout)
+        except AddressRefused as refused:
+            log.warning("webhook not sent: %s", refused)
+        except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as e:
+            log.info("webhook %s: %s", urlsplit(url).hostname, e or type(e).__name__)
+        return None
