@@ -24,6 +24,7 @@ from tests.services import MYSQL_URL, REDIS_URL, fresh_mysql_database
 from bench.large_collect import large_collect_rows
 from bench.processes import rss_of_workers, start, stop
 from bench.raw_db import donation_ceiling
+from bench.receiver import slow_receiver
 from bench.report import Row, table
 from bench.service import (
     BROKER_DB,
@@ -149,6 +150,9 @@ def service_rows(
             donations.note = exact_totals(base, token, targets)
             served += [
                 donations,
+                slow_webhook_donations(base, token, targets, duration, connections),
+            ]
+            served += [
                 run_wrk(
                     "POST jwt/create",
                     f"{base}/",
@@ -175,6 +179,25 @@ def service_rows(
     finally:
         stop(worker)
     return rows
+
+
+def slow_webhook_donations(
+    base: str, token: str, targets: list[int], duration: int, connections: int
+) -> Row:
+    """The donation run again, with the author's webhook on every collect pointed at a
+    receiver that takes 5 s to answer: the request path only records the deliveries."""
+    with slow_receiver(5.0) as (url, received):
+        call(f"{base}/api/v1/webhooks/", {"url": url, "events": ["payment.created"]}, token)
+        row = run_wrk(
+            "POST payment, webhook to a receiver answering in 5 s",
+            f"{base}/",
+            duration,
+            connections,
+            script=BENCH / "wrk" / "donate.lua",
+            script_args=[token, ",".join(map(str, targets))],
+        )
+        row.note = f"{exact_totals(base, token, targets)}; {received[0]} deliveries received so far"
+    return row
 
 
 def exact_totals(base: str, token: str, collect_ids: list[int]) -> str:
