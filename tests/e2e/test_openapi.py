@@ -62,6 +62,10 @@ CONTRACT: list[tuple[str, str, bool, set[int]]] = [
     ("POST", "/api/v1/payments/", True, {400, 401, 409}),
     ("GET", "/api/v1/payments/{id}/", True, {401, 404}),
     ("POST", "/api/v1/payments/{id}/refund/", True, {400, 401, 404, 409}),
+    ("POST", "/api/v1/webhooks/", True, {400, 401, 404}),
+    ("GET", "/api/v1/webhooks/", True, {400, 401, 404}),
+    ("DELETE", "/api/v1/webhooks/{id}/", True, {401, 404}),
+    ("GET", "/api/v1/webhooks/{id}/deliveries/", True, {400, 401, 404}),
     ("GET", "/health/live", False, set()),
     ("GET", "/health/ready", False, {503}),
 ]

@@ -14,6 +14,9 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +24,7 @@ import httpcore
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 5.0
+RESOLVE_SECONDS = 2.0
 USER_AGENT = "fundraising-webhooks/1"
 
 
@@ -37,8 +41,17 @@ def refused_address(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
-def _addresses(host: str, port: int) -> list[str]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+
+
+def _addresses(host: str, port: int, timeout: float = RESOLVE_SECONDS) -> list[str]:
+    """Every address of the host, or OSError; a lookup that takes longer than `timeout` (a
+    slow resolver) is given up on, and the caller goes on."""
+    lookup = _resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = lookup.result(timeout=timeout)
+    except FutureTimeout:
+        raise OSError(f"looking up {host} took over {timeout:.1f} s") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -99,7 +112,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         try:
-            addresses = _addresses(host, port)
+            addresses = _addresses(host, port, self._deadline.timeout(RESOLVE_SECONDS))
         except OSError as error:
             raise httpcore.ConnectError(f"{host} does not resolve: {error}") from None
         if not self._allow_private and any(refused_address(a) for a in addresses):
@@ -117,7 +130,11 @@ class HttpWebhookTransport:
     def __init__(self, *, allow_private: bool, timeout: float = TIMEOUT_SECONDS) -> None:
         self._allow_private = allow_private
         self._timeout = timeout
-        self._ssl = ssl.create_default_context()
+
+    @cached_property
+    def _ssl(self) -> ssl.SSLContext:
+        """Made on the first delivery: loading the system's certificates takes ~50 ms."""
+        return ssl.create_default_context()
 
     def refusal(self, url: str) -> str | None:
         if self._allow_private:

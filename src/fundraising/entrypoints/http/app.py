@@ -15,7 +15,7 @@ from fundraising.application.errors import ExplainedError
 from fundraising.container import Container, background_worker
 from fundraising.entrypoints.http.bodies import MAX_JSON_BODY
 from fundraising.entrypoints.http.caching import CachedReads
-from fundraising.entrypoints.http.dependencies import app_dependencies
+from fundraising.entrypoints.http.dependencies import app_dependencies, narrowed
 from fundraising.entrypoints.http.errors import (
     explained_error_handler,
     http_error_handler,
@@ -59,6 +59,18 @@ def _cors(origins: list[str]) -> CORSConfig | None:
     )
 
 
+CONTROLLERS = (
+    AuthController,
+    CollectController,
+    MemberController,
+    UpdateController,
+    ExportController,
+    PaymentController,
+    WebhookController,
+    HealthController,
+)
+
+
 def create_app(container: Container) -> Litestar:
     settings: Settings = container.settings()
     worker = background_worker(container) if settings.broker_url is None else None
@@ -76,19 +88,10 @@ def create_app(container: Container) -> Litestar:
             worker.stop()
         container.shutdown_resources()
 
+    provided = app_dependencies(container, cache_enabled=settings.cache_enabled)
+    controllers = [narrowed(controller, provided) for controller in CONTROLLERS]
     app = Litestar(
-        route_handlers=[
-            AuthController,
-            CollectController,
-            MemberController,
-            UpdateController,
-            ExportController,
-            PaymentController,
-            WebhookController,
-            HealthController,
-            *static_routers(settings),
-        ],
-        dependencies=app_dependencies(container, cache_enabled=settings.cache_enabled),
+        route_handlers=[*controllers, *static_routers(settings)],
         state=State({"public_url": settings.public_url}),
         on_startup=[start],
         on_shutdown=[stop],

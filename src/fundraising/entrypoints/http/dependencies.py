@@ -3,11 +3,13 @@ container), the caller, and where absolute links point."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias, TypeVar
 
-from litestar import Request
+from litestar import Controller, Request
 from litestar.di import NamedDependency, Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import SkipValidation
 
 from fundraising.application.errors import AuthenticationFailed, NotFound
@@ -90,6 +92,26 @@ def app_dependencies(container: Container, *, cache_enabled: bool) -> dict[str, 
     provided = {name: _provided(getattr(container, name)) for name in use_cases}
     cache = container.cache if cache_enabled else lambda: None
     return {**provided, "response_cache": _provided(cache)}
+
+
+def narrowed(controller: type[Controller], provided: Mapping[str, Provide]) -> type[Controller]:
+    """The controller with those of `provided` that its handlers take, and theirs in turn.
+
+    Litestar checks every dependency in a handler's scope against every other one when the
+    app is built: offered the whole set app-wide, each app took ~0.1 s longer to build.
+    """
+    handlers = [v for v in vars(controller).values() if isinstance(v, HTTPRouteHandler)]
+    own = dict(vars(controller).get("dependencies") or {})
+    scoped = [*own.values(), *(p for h in handlers for p in (h.dependencies or {}).values())]
+    pending: list[Callable[..., Any]] = [h.fn for h in handlers]
+    pending += [p.dependency for p in scoped if isinstance(p, Provide)]
+    wanted: dict[str, Provide] = {}
+    while pending:
+        for name in inspect.signature(pending.pop()).parameters:
+            if name in provided and name not in wanted and name not in own:
+                wanted[name] = provided[name]
+                pending.append(wanted[name].dependency)
+    return type(controller.__name__, (controller,), {"dependencies": own | wanted})
 
 
 async def current_user_id(

@@ -250,6 +250,7 @@ REQUEST_SCHEMAS: tuple[type[Struct], ...] = (
     OrganiserRequest,
     RefundRequest,
     UpdateCreate,
+    WebhookCreate,
 )
 
 # --- responses ---
