@@ -30,6 +30,8 @@ TABLES = {
     "refresh_tokens",
     "collect_members",
     "collect_updates",
+    "webhooks",
+    "webhook_deliveries",
 }
 VERSION_TABLE = "alembic_version"
 
@@ -524,6 +526,78 @@ def test_0010_marks_what_already_happened_as_told(empty_url: str):
     ]
     migrate.downgrade(empty_url, "0009")
     assert _select(empty_url, "SELECT COUNT(*) FROM collects") == [(4,)]
+
+
+WEBHOOK_TABLES = {"webhooks", "webhook_deliveries"}
+
+
+def _insert_webhook_and_delivery(url: str) -> None:
+    """A webhook of user 1 on collect 1 and one delivery of it, at the 0011 schema."""
+    engine = build_engine(url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO webhooks (user_id, collect_id, url, events, secret, created_at) "
+                    "VALUES (1, 1, 'https://hooks.example.com/', "
+                    "'collect.closed,payment.created', 'whsec_c2VjcmV0', "
+                    "'2026-12-03 20:30:00.123456')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, body, "
+                    "status, attempts, created_at) VALUES (1, 'evt_1', 'payment.created', "
+                    ":body, 'pending', 0, '2026-12-03 20:30:01.654321')"
+                ),
+                {"body": '{"data":{"title":"Подарок"}}'},
+            )
+            with (
+                pytest.raises(DBAPIError, match=r"(?i)constraint|check"),
+                connection.begin_nested(),
+            ):
+                connection.execute(text("UPDATE webhook_deliveries SET status = 'lost'"))
+    finally:
+        engine.dispose()
+
+
+def test_0011_adds_the_webhook_tables_and_removes_them_keeping_every_other_row(empty_url: str):
+    migrate.upgrade(empty_url, "0001")
+    _insert_users(empty_url, ["author", "donor"])
+    migrate.upgrade(empty_url, "0004")
+    _insert_donations(empty_url, [False, True])
+    migrate.upgrade(empty_url, "0010")
+    counts = "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM collects), " + (
+        "(SELECT COUNT(*) FROM payments), (SELECT COUNT(*) FROM collect_members)"
+    )
+    before = _select(empty_url, counts)
+    assert _tables(empty_url) & WEBHOOK_TABLES == set()
+
+    migrate.upgrade(empty_url, "0011")
+    _insert_webhook_and_delivery(empty_url)
+
+    assert _tables(empty_url) >= WEBHOOK_TABLES
+    stored = _select(empty_url, "SELECT user_id, collect_id, events, secret FROM webhooks")
+    assert stored == [(1, 1, "collect.closed,payment.created", "whsec_c2VjcmV0")]
+    delivery = "SELECT webhook_id, event_id, body, status, attempts FROM webhook_deliveries"
+    assert _select(empty_url, delivery) == [
+        (1, "evt_1", '{"data":{"title":"Подарок"}}', "pending", 0)
+    ]
+    assert _select(empty_url, counts) == before
+
+    migrate.downgrade(empty_url, "0010")
+
+    assert _tables(empty_url) & WEBHOOK_TABLES == set()
+    assert _current(empty_url) == "0010"
+    assert _select(empty_url, counts) == before
+    assert before == [(2, 1, 2, 2)]
+
+    migrate.upgrade(empty_url, "0011")
+
+    assert _tables(empty_url) >= WEBHOOK_TABLES
+    assert _select(empty_url, "SELECT COUNT(*) FROM webhooks") == [(0,)]
+    _insert_webhook_and_delivery(empty_url)
+    assert _select(empty_url, "SELECT COUNT(*) FROM webhook_deliveries") == [(1,)]
 
 
 def test_every_revision_keeps_the_rows_on_the_way_up_and_down(empty_url: str):

@@ -41,6 +41,10 @@ def parse_url(url: str, *, https_only: bool) -> str:
         raise InvalidValue("Enter a valid URL.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidValue("Enter a valid http:// or https:// URL.")
+    try:
+        parts.hostname.encode("idna")
+    except UnicodeError:
+        raise InvalidValue("Enter a URL with a valid host name.") from None
     if https_only and parts.scheme != "https":
         raise InvalidValue("Must be an https:// URL.")
     if parts.username is not None or parts.password is not None:

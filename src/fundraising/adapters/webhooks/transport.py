@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from functools import cached_property
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpcore
 
@@ -52,6 +52,8 @@ def _addresses(host: str, port: int, timeout: float = RESOLVE_SECONDS) -> list[s
         infos = lookup.result(timeout=timeout)
     except FutureTimeout:
         raise OSError(f"looking up {host} took over {timeout:.1f} s") from None
+    except UnicodeError as error:  # a name IDNA cannot encode (an empty or too long label)
+        raise OSError(f"{host} is not a valid host name: {error}") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -117,13 +119,33 @@ class _GuardedBackend(httpcore.NetworkBackend):
             raise httpcore.ConnectError(f"{host} does not resolve: {error}") from None
         if not self._allow_private and any(refused_address(a) for a in addresses):
             raise AddressRefused(f"{host} resolves to an address webhooks may not reach")
-        stream = self._backend.connect_tcp(
-            addresses[0], port, self._deadline.timeout(timeout), local_address, socket_options
-        )
-        return _Stream(stream, self._deadline)
+        for address in addresses:  # all checked; the first that answers (IPv6 may not)
+            try:
+                stream = self._backend.connect_tcp(
+                    address, port, self._deadline.timeout(timeout), local_address, socket_options
+                )
+            except httpcore.ConnectError:
+                continue
+            return _Stream(stream, self._deadline)
+        raise httpcore.ConnectError(f"no address of {host} accepts a connection")
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+
+def _ascii(url: str) -> str:
+    """The URL as sent on the wire: an internationalised host in IDNA, the rest %-encoded."""
+    if url.isascii():
+        return url
+    parts = urlsplit(url)
+    assert parts.hostname is not None
+    host = parts.hostname.encode("idna").decode()
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    path, query = quote(parts.path, safe=_URL_SAFE), quote(parts.query, safe=_URL_SAFE)
+    return urlunsplit((parts.scheme, netloc, path, query, ""))
+
+
+_URL_SAFE = "/%:@!$&'()*+,;=?~"
 
 
 class HttpWebhookTransport:
@@ -150,6 +172,7 @@ class HttpWebhookTransport:
         return None
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int | None:
+        url = _ascii(url)
         deadline = _Deadline(self._timeout)
         backend = _GuardedBackend(deadline, allow_private=self._allow_private)
         sent = list({"user-agent": USER_AGENT, **headers}.items())

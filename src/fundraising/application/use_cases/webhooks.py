@@ -20,7 +20,7 @@ from fundraising.application.representations import collect_fields, payment_fiel
 from fundraising.application.unit_of_work import retrying_transaction
 from fundraising.application.use_cases.auth import active_user
 from fundraising.application.views import CollectView, DeliveryView, Page, PaymentView, WebhookView
-from fundraising.domain.errors import FieldErrors, ValidationFailed
+from fundraising.domain.errors import FieldErrors, InvalidValue, ValidationFailed
 from fundraising.domain.payment import Payment
 from fundraising.domain.webhook import (
     Event,
@@ -29,6 +29,7 @@ from fundraising.domain.webhook import (
     Webhook,
     ensure_room_for_another,
     new_event_id,
+    parse_url,
 )
 
 # --- events, recorded in the transaction of the write that causes them ---
@@ -97,6 +98,8 @@ class CreateWebhook:
     https_only: bool
 
     def __call__(self, new: NewWebhook) -> CreatedWebhook:
+        refusal = self._refusal(new.url)  # a lookup: not while holding the user's row
+
         def create(uow: UnitOfWork) -> CreatedWebhook:
             active_user(uow, new.user_id)
             errors = FieldErrors(new.conversion_errors)
@@ -114,13 +117,21 @@ class CreateWebhook:
                 errors=errors,
             )
             ensure_room_for_another(uow.webhooks.count_of(new.user_id, for_update=True))
-            if (refusal := self.transport.refusal(webhook.url)) is not None:
+            if refusal is not None:
                 raise ValidationFailed.single("url", refusal)
             added = uow.webhooks.add(webhook)
             uow.commit()
             return CreatedWebhook(WebhookView.of(added), added.secret)
 
         return retrying_transaction(self.uow_factory, create)
+
+    def _refusal(self, url: str | None) -> str | None:
+        """Why the transport refuses the URL; None also when it is invalid (said later)."""
+        try:
+            checked = parse_url(url or "", https_only=self.https_only)
+        except InvalidValue:
+            return None
+        return self.transport.refusal(checked)
 
 
 @frozen

@@ -34,8 +34,18 @@ def upgrade() -> None:
         sa.Column("user_id", ID, nullable=False),
         sa.Column("collect_id", ID, nullable=True),
         sa.Column("url", sa.String(length=2000), nullable=False),
-        sa.Column("events", sa.String(length=200), nullable=False),
-        sa.Column("secret", sa.String(length=100), nullable=False),
+        sa.Column(
+            "events",
+            sa.String(length=200),
+            nullable=False,
+            comment="comma-separated event types",
+        ),
+        sa.Column(
+            "secret",
+            sa.String(length=100),
+            nullable=False,
+            comment="whsec_ and the base64 signing key",
+        ),
         sa.Column("created_at", DATETIME, nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_webhooks_user_id_users"), ondelete="CASCADE"
@@ -58,7 +68,12 @@ def upgrade() -> None:
         sa.Column("webhook_id", ID, nullable=False),
         sa.Column("event_id", sa.String(length=40), nullable=False),
         sa.Column("event_type", sa.String(length=40), nullable=False),
-        sa.Column("body", sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql"), nullable=False),
+        sa.Column(
+            "body",
+            sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql"),
+            nullable=False,
+            comment="the JSON sent, the same in every attempt",
+        ),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("first_attempt_at", DATETIME, nullable=True),
