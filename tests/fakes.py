@@ -557,7 +557,8 @@ class FakeWebhooks:
 
     def save_delivery(self, delivery: Delivery) -> None:
         assert delivery.id is not None
-        self.db.deliveries[delivery.id] = copy.deepcopy(delivery)
+        if delivery.id in self.db.deliveries:  # an UPDATE: nothing if deleted meanwhile
+            self.db.deliveries[delivery.id] = copy.deepcopy(delivery)
 
 
 class FakeWebhookQueries:
@@ -849,7 +850,7 @@ class FakeCache:
 
 class FakeLinks:
     def collect(self, collect_id: int) -> str:
-        return f"http://test/collects/{collect_id}/"
+        return f"http://front/collects/{collect_id}"
 
     def media(self) -> str:
         return "http://test/media/"

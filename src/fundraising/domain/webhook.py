@@ -36,9 +36,11 @@ def parse_url(url: str, *, https_only: bool) -> str:
         raise InvalidValue(f"Must be at most {URL_MAX} characters long.")
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a port out of range)
+        port = parts.port  # raises on a port out of range
     except ValueError:
         raise InvalidValue("Enter a valid URL.") from None
+    if port == 0:
+        raise InvalidValue("Enter a valid port.")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidValue("Enter a valid http:// or https:// URL.")
     try:
@@ -49,8 +51,8 @@ def parse_url(url: str, *, https_only: bool) -> str:
         raise InvalidValue("Must be an https:// URL.")
     if parts.username is not None or parts.password is not None:
         raise InvalidValue("Must not carry credentials.")
-    if parts.fragment or any(char.isspace() for char in url):
-        raise InvalidValue("Enter a valid URL without spaces or a fragment.")
+    if "#" in url or any(char.isspace() or not char.isprintable() for char in url):
+        raise InvalidValue("Enter a valid URL without spaces, control characters or a fragment.")
     return url
 
 

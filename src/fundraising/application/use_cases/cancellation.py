@@ -4,6 +4,7 @@ its completed payments in batches, each payer e-mailed once, until its counters 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from attrs import frozen
 
@@ -22,6 +23,7 @@ from fundraising.application.use_cases.webhooks import (
     record,
 )
 from fundraising.application.views import CollectDetail
+from fundraising.domain.collect import Milestone
 from fundraising.domain.webhook import Event, EventType, new_event_id
 
 REASON = "Сбор отменён"
@@ -46,13 +48,10 @@ class CancelCollect:
             collect.cancel(now)
             uow.collects.save(collect)
             uow.enqueue(RefundCollect(request.collect_id), now=now)
-            announce(
-                uow,
-                EventType.COLLECT_CLOSED,
-                request.collect_id,
-                lambda: collect_data(uow, request.collect_id, self.links, now),
-                now=now,
-            )
+            # `collect.closed` once per collect: not again if it ended and was announced
+            if uow.collects.claim_milestone(request.collect_id, Milestone.ENDED, now=now):
+                data = partial(collect_data, uow, request.collect_id, self.links, now)
+                announce(uow, EventType.COLLECT_CLOSED, request.collect_id, data, now=now)
             uow.commit()
 
         retrying_transaction(self.uow_factory, cancel)

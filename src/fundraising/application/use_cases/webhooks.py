@@ -20,7 +20,7 @@ from fundraising.application.representations import collect_fields, payment_fiel
 from fundraising.application.unit_of_work import retrying_transaction
 from fundraising.application.use_cases.auth import active_user
 from fundraising.application.views import CollectView, DeliveryView, Page, PaymentView, WebhookView
-from fundraising.domain.errors import FieldErrors, InvalidValue, ValidationFailed
+from fundraising.domain.errors import FieldErrors, InvalidValue
 from fundraising.domain.payment import Payment
 from fundraising.domain.webhook import (
     Event,
@@ -107,6 +107,8 @@ class CreateWebhook:
                 member = uow.members.get(new.collect_id, new.user_id)
                 if member is None or not member.manages:
                     raise NotFound("No collect with this id that you author or organise.")
+            if refusal is not None:
+                errors.add("url", refusal)
             webhook = Webhook.create(
                 user_id=new.user_id,
                 url=new.url,
@@ -117,8 +119,6 @@ class CreateWebhook:
                 errors=errors,
             )
             ensure_room_for_another(uow.webhooks.count_of(new.user_id, for_update=True))
-            if refusal is not None:
-                raise ValidationFailed.single("url", refusal)
             added = uow.webhooks.add(webhook)
             uow.commit()
             return CreatedWebhook(WebhookView.of(added), added.secret)
