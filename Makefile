@@ -5,9 +5,14 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test coverage test-unit test-integration test-e2e lint typecheck fmt audit check bench seed worker clean
+.PHONY: help install run test coverage test-unit test-integration test-e2e lint typecheck fmt audit check bench seed worker clean clean-data
+
+help:  ## this list
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
 install: $(VENV)/.installed
 
@@ -19,8 +24,8 @@ $(VENV)/.installed: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --quiet
 	@touch $@
 
-run: install  ## the service on http://127.0.0.1:8000 with embedded defaults
-	$(BIN)/fundraising serve --reload
+run: install  ## the service on http://$HOST:$PORT (127.0.0.1:8000) with embedded defaults
+	$(BIN)/fundraising serve --reload --host $(HOST) --port $(PORT)
 
 worker: install  ## the production worker (needs FUNDRAISING_BROKER_URL)
 	$(BIN)/fundraising worker
@@ -35,13 +40,13 @@ test: install lint typecheck  ## everything: lint, types, unit, integration and 
 coverage: install  ## the whole suite, with a line and branch coverage report (slower)
 	$(BIN)/pytest -n auto --cov=fundraising --cov-report=term:skip-covered
 
-test-unit: install
+test-unit: install  ## the core through in-memory fakes (seconds)
 	$(BIN)/pytest tests/unit
 
-test-integration: install
+test-integration: install  ## each adapter against MariaDB, SQLite, Redis, SMTP, real files
 	$(BIN)/pytest tests/integration
 
-test-e2e: install
+test-e2e: install  ## HTTP and the command line
 	$(BIN)/pytest tests/e2e
 
 lint: install  ## ruff, and the layers of the hexagon (import-linter, contracts in pyproject.toml)
@@ -49,19 +54,23 @@ lint: install  ## ruff, and the layers of the hexagon (import-linter, contracts 
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
 
-typecheck: install
+typecheck: install  ## mypy, strict on src/
 	$(BIN)/mypy
 
 audit: install  ## known vulnerabilities in uv.lock (asks PyPI's JSON API: needs the internet)
 	$(UV) export --frozen --no-hashes --no-emit-project --quiet > $(TOOLS)/requirements.txt
 	$(BIN)/pip-audit --strict --no-deps --disable-pip --requirement $(TOOLS)/requirements.txt
 
-fmt: install
+fmt: install  ## fix what ruff can, and format
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
-bench: install
+bench: install  ## benchmarks of the production configuration (needs wrk, MariaDB, Redis)
 	$(BIN)/python -m bench
 
-clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .coverage var
+clean:  ## the virtualenv, tools and caches (var/, the development database, stays)
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .coverage
+
+clean-data:  ## var/: the development database, e-mails, covers, secret key (asks first)
+	@printf 'Delete var/ (the development database, e-mails, covers, the secret key)? [y/N] '; \
+	read answer; [ "$$answer" = y ] && rm -rf var && echo "var/ deleted" || echo "kept"

@@ -1,4 +1,5 @@
-"""A first end-to-end walk: register, log in, open a collect, donate, read it back."""
+"""A first end-to-end walk: register, log in, open a collect, donate, read it back; the root
+leads to the documentation."""
 
 from __future__ import annotations
 
@@ -31,3 +32,12 @@ def test_a_donation_shows_in_the_collect(client: TestClient[Any], make_account: 
     assert detail["progress"] == 25.1
     assert detail["author_name"] == "Иван Петров"
     assert detail["payments"][0]["donor_name"] == donor.username
+
+
+def test_the_root_leads_a_browser_to_the_documentation(client: TestClient[Any]) -> None:
+    answer = client.get("/", follow_redirects=False)
+    assert answer.status_code == 302
+    assert answer.headers["location"] == "/docs/"
+    docs = client.get("/", follow_redirects=True)
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()

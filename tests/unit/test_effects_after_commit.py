@@ -478,7 +478,7 @@ def test_the_collect_created_email_goes_to_the_author(core, donation_scene):
     assert sent.kind is EmailKind.COLLECT_CREATED
     assert (sent.to, sent.recipient_name) == ("ivan@example.com", "Иван Петров")
     assert sent.collect_title == "Gift"
-    assert sent.link == f"http://test/collects/{collect_id}/"
+    assert sent.link == f"http://front/collects/{collect_id}"
     assert sent.goal == Money.of("5000.00")
     assert sent.amount is None
 
@@ -491,7 +491,7 @@ def test_the_thank_you_email_goes_to_the_payer(core, donation_scene):
     assert (sent.to, sent.recipient_name) == ("olga@example.com", "Ольга Ли")
     assert (sent.amount, sent.collect_title) == (Money.of("150.00"), "Gift")
     assert sent.donor_name == "Ольга Ли"
-    assert sent.link == f"http://test/collects/{collect_id}/"
+    assert sent.link == f"http://front/collects/{collect_id}"
 
 
 def test_the_new_donation_email_goes_to_the_author_and_names_the_donor(core, donation_scene):

@@ -1,4 +1,5 @@
-"""Absolute links: collects under the public URL, account pages under the front end's."""
+"""Absolute links: pages under the front end's URL (a collect, account pages, a share link),
+cover files under the public URL."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ class UrlLinks:
     frontend_url: str
 
     def collect(self, collect_id: int) -> str:
-        return f"{self.base_url.rstrip('/')}/api/v1/collects/{collect_id}/"
+        return f"{self.frontend_url.rstrip('/')}/collects/{collect_id}"
 
     def media(self) -> str:
         return f"{self.base_url.rstrip('/')}/media/"

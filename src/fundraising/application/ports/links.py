@@ -8,7 +8,7 @@ from typing import Protocol
 
 class Links(Protocol):
     def collect(self, collect_id: int) -> str:
-        """Where a collect is seen."""
+        """The front end's page of a collect (e-mails link to it)."""
         ...
 
     def media(self) -> str:

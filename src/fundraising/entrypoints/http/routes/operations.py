@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import InternalServerException
+from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
@@ -14,7 +15,7 @@ from fundraising.application.ports.health import OK, Readiness
 from fundraising.entrypoints.http import schemas
 from fundraising.entrypoints.http.dependencies import Injected
 from fundraising.entrypoints.http.errors import PROBLEMS, problem_response
-from fundraising.entrypoints.http.openapi import ASSETS, SWAGGER_ASSETS, problems
+from fundraising.entrypoints.http.openapi import ASSETS, DOCS, SWAGGER_ASSETS, problems
 from fundraising.entrypoints.http.threads import in_thread
 from fundraising.settings import Settings
 
@@ -43,6 +44,12 @@ class HealthController(Controller):
         return Response(schemas.Health(status=OK, checks=checks))
 
 
+@get("/", include_in_schema=False)
+async def home() -> Redirect:
+    """A browser pointed at the service lands on its documentation."""
+    return Redirect(f"{DOCS}/")
+
+
 def _no_such_file(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     """A file name the file system refuses (a NUL byte, too long) names no file."""
     return problem_response(request, PROBLEMS[NotFound], "No such file.")
@@ -59,6 +66,7 @@ _FILE_ERRORS: ExceptionHandlersMap = {
 def static_routers(settings: Settings) -> list[ControllerRouterHandler]:
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     return [
+        home,
         create_static_files_router(
             path="/media",
             directories=[settings.media_dir],
