@@ -21,6 +21,7 @@ from fundraising.application.unit_of_work import retrying_transaction
 from fundraising.application.use_cases.auth import active_user
 from fundraising.application.views import CollectView, DeliveryView, Page, PaymentView, WebhookView
 from fundraising.domain.errors import FieldErrors, InvalidValue
+from fundraising.domain.ids import parse_id
 from fundraising.domain.payment import Payment
 from fundraising.domain.webhook import (
     Event,
@@ -103,6 +104,8 @@ class CreateWebhook:
         def create(uow: UnitOfWork) -> CreatedWebhook:
             active_user(uow, new.user_id)
             errors = FieldErrors(new.conversion_errors)
+            if new.collect_id is not None:
+                errors.check("collect", lambda: parse_id(new.collect_id or 0))
             if new.collect_id is not None and "collect" not in errors:
                 member = uow.members.get(new.collect_id, new.user_id)
                 if member is None or not member.manages:
