@@ -14,7 +14,7 @@ from fundraising.application.use_cases.lifecycle import LifecycleSweep
 from fundraising.domain.collect import Collect
 from fundraising.domain.membership import Member, Role
 from fundraising.domain.money import Money
-from tests.fakes import FakeTaskQueue, FixedClock
+from tests.fakes import FakeLinks, FakeTaskQueue, FixedClock
 from tests.integration.conftest import Rows, UowFactory
 
 
@@ -35,7 +35,7 @@ def _mailed(task_queue: FakeTaskQueue) -> list[tuple[EmailKind, int, int | None]
 
 @pytest.fixture
 def sweep(uow_factory: UowFactory, clock: FixedClock) -> LifecycleSweep:
-    return LifecycleSweep(uow_factory, clock)
+    return LifecycleSweep(uow_factory, FakeLinks(), clock)
 
 
 def test_each_milestone_is_mailed_once_to_the_right_people(
@@ -87,7 +87,7 @@ def test_two_workers_sweeping_at_once_announce_each_milestone_once(
     collects = [rows.collect(author, is_active=False) for _ in range(30)]
     for collect in collects:
         _members(uow_factory, collect, (author.id or 0, Role.AUTHOR))
-    workers = [LifecycleSweep(uow_factory, clock, batch=50) for _ in range(2)]
+    workers = [LifecycleSweep(uow_factory, FakeLinks(), clock, batch=50) for _ in range(2)]
     start = threading.Barrier(len(workers))
 
     def run(worker: LifecycleSweep) -> int:
