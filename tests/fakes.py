@@ -35,8 +35,10 @@ from fundraising.application.ports.security import (
 from fundraising.application.ports.tasks import OutboxMessage, Task, TaskQueueUnavailable
 from fundraising.application.ports.unit_of_work import (
     CollectClosed,
+    DeadLetter,
     DuplicateTransaction,
     DuplicateUser,
+    OutboxSummary,
     RefundedBatch,
 )
 from fundraising.application.unit_of_work import AfterCommit
@@ -408,11 +410,43 @@ class FakeOutbox:
         ended = [
             message_id
             for message_id, row in self.db.outbox.items()
-            if (row.finished_at or row.dead_at or finished_before) < finished_before
+            if (row.finished_at or finished_before) < finished_before
         ]
         for message_id in ended:
             del self.db.outbox[message_id]
         return len(ended)
+
+    def summary(self, *, now: datetime) -> OutboxSummary:
+        undone = [r for r in self.db.outbox.values() if not r.finished_at and not r.dead_at]
+        return OutboxSummary(
+            waiting=len(undone),
+            oldest_waiting_since=min((r.created_at for r in undone), default=None),
+            running=sum(1 for r in undone if r.claimed_until and r.claimed_until > now),
+            dead=sum(1 for r in self.db.outbox.values() if r.dead_at),
+        )
+
+    def dead_letters(self, *, limit: int) -> Sequence[DeadLetter]:
+        dead = [r for _, r in sorted(self.db.outbox.items()) if r.dead_at]
+        return [DeadLetter(r.message, r.created_at, r.dead_at) for r in dead[:limit]]  # type: ignore[arg-type]
+
+    def revive(self, ids: Collection[int] | None) -> int:
+        rows = self._dead(ids)
+        for row in rows:
+            row.dead_at = row.claimed_until = row.relayed_at = None
+        return len(rows)
+
+    def drop(self, ids: Collection[int] | None) -> int:
+        rows = self._dead(ids)
+        for row in rows:
+            del self.db.outbox[row.message.id]
+        return len(rows)
+
+    def _dead(self, ids: Collection[int] | None) -> list[OutboxRow]:
+        return [
+            row
+            for message_id, row in self.db.outbox.items()
+            if row.dead_at and (ids is None or message_id in ids)
+        ]
 
 
 class FakeMembers:

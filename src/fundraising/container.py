@@ -93,7 +93,7 @@ from fundraising.application.use_cases.membership import (
     SendReminders,
 )
 from fundraising.application.use_cases.notifications import DeliverEmail
-from fundraising.application.use_cases.outbox import RelayOutbox, RunTask
+from fundraising.application.use_cases.outbox import InspectOutbox, RelayOutbox, RunTask
 from fundraising.application.use_cases.payments import (
     Donate,
     ExportPayments,
@@ -409,6 +409,7 @@ class Container(containers.DeclarativeContainer):
         clock,
         grace=providers.Factory(timedelta, seconds=settings.provided.relay_grace_seconds),
     )
+    inspect_outbox = providers.Singleton(InspectOutbox, uow.provider, clock)
     readiness = providers.Singleton(
         Readiness,
         engine,

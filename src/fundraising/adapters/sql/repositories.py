@@ -9,11 +9,13 @@ from typing import Any
 from attrs import asdict
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Connection,
     CursorResult,
     Update,
     and_,
     bindparam,
+    case,
     delete,
     distinct,
     exists,
@@ -42,8 +44,10 @@ from fundraising.application.ports.security import RefreshToken
 from fundraising.application.ports.tasks import OutboxMessage, Task
 from fundraising.application.ports.unit_of_work import (
     CollectClosed,
+    DeadLetter,
     DuplicateTransaction,
     DuplicateUser,
+    OutboxSummary,
     RefundedBatch,
 )
 from fundraising.domain.collect import ENDING_SOON_WITHIN, Collect, Milestone
@@ -618,6 +622,40 @@ class SqlOutbox:
         self._db.execute(statement)
 
     def purge(self, *, finished_before: datetime) -> int:
-        o = outbox.c
-        ended = or_(o.finished_at < finished_before, o.dead_at < finished_before)
+        ended = outbox.c.finished_at < finished_before
         return int(self._db.execute(delete(outbox).where(ended)).rowcount)
+
+    def summary(self, *, now: datetime) -> OutboxSummary:
+        o = outbox.c
+        undone = and_(o.finished_at.is_(None), o.dead_at.is_(None))
+        running = and_(undone, o.claimed_until > now)
+        query = select(  # CASE, not FILTER (WHERE …): MariaDB has no FILTER clause
+            func.count(case((undone, 1))),
+            func.min(case((undone, o.created_at))),
+            func.count(case((running, 1))),
+            func.count(case((o.dead_at.is_not(None), 1))),
+        )
+        waiting, oldest, held, dead = self._db.execute(query).one()
+        return OutboxSummary(int(waiting), oldest, int(held), int(dead))
+
+    def dead_letters(self, *, limit: int) -> Sequence[DeadLetter]:
+        o = outbox.c
+        query = select(o.id, o.task, o.created_at, o.dead_at).where(o.dead_at.is_not(None))
+        found = self._db.execute(query.order_by(o.id).limit(limit))
+        return [
+            DeadLetter(OutboxMessage(row.id, decode_task(row.task)), row.created_at, row.dead_at)
+            for row in found
+        ]
+
+    def revive(self, ids: Collection[int] | None) -> int:
+        revived = update(outbox).where(self._dead(ids))
+        values = {"dead_at": None, "claimed_until": None, "relayed_at": None}
+        return int(self._db.execute(revived.values(values)).rowcount)
+
+    def drop(self, ids: Collection[int] | None) -> int:
+        return int(self._db.execute(delete(outbox).where(self._dead(ids))).rowcount)
+
+    @staticmethod
+    def _dead(ids: Collection[int] | None) -> ColumnElement[bool]:
+        dead = outbox.c.dead_at.is_not(None)
+        return dead if ids is None else and_(dead, outbox.c.id.in_(ids))

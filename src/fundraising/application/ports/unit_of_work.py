@@ -203,6 +203,24 @@ class RefreshTokens(Protocol):
     def purge(self, *, expired_before: datetime) -> int: ...
 
 
+@frozen
+class OutboxSummary:
+    """What waits in the outbox: tasks not done yet (the oldest one's age says whether the
+    workers keep up), those a worker runs now, and dead letters (retries exhausted)."""
+
+    waiting: int
+    oldest_waiting_since: datetime | None
+    running: int
+    dead: int
+
+
+@frozen
+class DeadLetter:
+    message: OutboxMessage
+    created_at: datetime
+    dead_at: datetime
+
+
 class Outbox(Protocol):
     """Tasks recorded with the write that asked for them, until a worker has run them."""
 
@@ -241,7 +259,22 @@ class Outbox(Protocol):
         ...
 
     def purge(self, *, finished_before: datetime) -> int:
-        """Forget messages finished (or buried) before then; how many."""
+        """Forget messages finished before then; how many. Dead letters stay until an
+        operator retries or drops them."""
+        ...
+
+    def summary(self, *, now: datetime) -> OutboxSummary: ...
+
+    def dead_letters(self, *, limit: int) -> Sequence[DeadLetter]:
+        """The dead letters, oldest first."""
+        ...
+
+    def revive(self, ids: Collection[int] | None) -> int:
+        """Make these dead letters (None: all) due again, for the relay to publish; how many."""
+        ...
+
+    def drop(self, ids: Collection[int] | None) -> int:
+        """Delete these dead letters (None: all); how many."""
         ...
 
 

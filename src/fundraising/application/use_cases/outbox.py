@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +18,11 @@ from fundraising.application.ports.tasks import (
     TaskQueue,
     TaskQueueUnavailable,
 )
-from fundraising.application.ports.unit_of_work import UnitOfWorkFactory
+from fundraising.application.ports.unit_of_work import (
+    DeadLetter,
+    OutboxSummary,
+    UnitOfWorkFactory,
+)
 
 log = logging.getLogger(__name__)
 RELAY_AGAIN_AFTER = timedelta(minutes=15)
@@ -114,3 +118,32 @@ class RunTask:
 
     def _handler(self, task: Task) -> Callable[[Any], None]:
         return self.handlers[type(task)]
+
+
+@frozen
+class InspectOutbox:
+    """For operators: what waits, and the dead letters (an outage longer than the retries)."""
+
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+
+    def summary(self) -> OutboxSummary:
+        with self.uow_factory() as uow:
+            return uow.outbox.summary(now=self.clock.now())
+
+    def dead_letters(self, limit: int = 1_000) -> Sequence[DeadLetter]:
+        with self.uow_factory() as uow:
+            return uow.outbox.dead_letters(limit=limit)
+
+    def retry(self, ids: Collection[int] | None) -> int:
+        """Due again at once: the next relay (every worker runs one) publishes them."""
+        with self.uow_factory() as uow:
+            revived = uow.outbox.revive(ids)
+            uow.commit()
+        return revived
+
+    def drop(self, ids: Collection[int] | None) -> int:
+        with self.uow_factory() as uow:
+            dropped = uow.outbox.drop(ids)
+            uow.commit()
+        return dropped

@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from fundraising.domain.errors import ValidationFailed
-from fundraising.entrypoints.cli import admin, database, processes, seed
+from fundraising.entrypoints.cli import admin, database, operations, processes, seed
+from fundraising.entrypoints.version import VERSION
 
 app = typer.Typer(
     name="fundraising",
@@ -27,14 +28,27 @@ app.command()(processes.worker)
 for command in admin.COMMANDS:
     app.command()(command)
 app.command()(seed.generate_test_data)
+app.add_typer(operations.outbox, name="outbox")
+app.add_typer(operations.dead_letters, name="dead-letters")
+app.command()(operations.openapi)
 
 _debug = False
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        typer.echo(f"fundraising {VERSION}")
+        raise typer.Exit
 
 
 @app.callback()
 def options(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the full traceback when a command fails.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
     global _debug  # noqa: PLW0603 - set once per process, before any command runs

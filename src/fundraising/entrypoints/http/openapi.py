@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import Litestar
+from litestar import HttpMethod, Litestar
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import (
@@ -29,6 +30,7 @@ from fundraising.entrypoints.http.dependencies import BEARER
 from fundraising.entrypoints.http.errors import PROBLEM_JSON, Problem
 from fundraising.entrypoints.http.fields import schema_of_custom
 from fundraising.entrypoints.http.schemas import REQUEST_SCHEMAS
+from fundraising.entrypoints.version import VERSION
 
 SWAGGER_VERSION = "5.35.0"
 SWAGGER_ASSETS = Path(__file__).parent / "static" / "swagger-ui"
@@ -144,10 +146,16 @@ def _request_schemas() -> dict[str, Any]:
     return components
 
 
+def operation_id(handler: HTTPRouteHandler, method: HttpMethod | str, path: list[Any]) -> str:
+    """The handler's name in lowerCamelCase (`createCollect`): what a generated client calls."""
+    first, *rest = handler.handler_name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Fundraising API",
-        version="1.0.0",
+        version=VERSION,
         description=(
             "Group money collections: open a collect, donate, follow the totals and the feed. "
             "Every /api/v1/ operation needs `Authorization: Bearer <access token>` "
@@ -177,8 +185,12 @@ def openapi_config() -> OpenAPIConfig:
         tags=[
             Tag(name="auth", description="Accounts and JWT tokens"),
             Tag(name="collects", description="Collections, their feed and cover"),
-            Tag(name="payments", description="Donations"),
+            Tag(name="members", description="Who takes part in a collect, and who runs it"),
+            Tag(name="updates", description="News those who run a collect post"),
+            Tag(name="payments", description="Donations, refunds and the export"),
+            Tag(name="webhooks", description="Events POSTed to your systems, signed"),
             Tag(name="operations", description="Health checks"),
         ],
         use_handler_docstrings=True,
+        operation_id_creator=operation_id,
     )

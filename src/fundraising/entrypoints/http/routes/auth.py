@@ -65,7 +65,7 @@ class AuthController(Controller):
         operation_class=body(schemas.UserRegistration),
         responses=problems(400, 409, 413, 415, 429),
     )
-    async def register(
+    async def register_user(
         self, request: Request[Any, Any, Any], register_user: Injected[RegisterUser]
     ) -> schemas.User:
         fields = read_fields(await json_object(request), schemas.UserRegistration)
@@ -129,7 +129,7 @@ class AuthController(Controller):
         operation_class=body(schemas.VerifyRequest),
         responses=problems(400, 401, 413, 415),
     )
-    async def verify(
+    async def verify_token(
         self, request: Request[Any, Any, Any], verify_token: Injected[VerifyToken]
     ) -> schemas.Empty:
         token = (await _fields(request, schemas.VerifyRequest)).get("token", None)
@@ -143,7 +143,7 @@ class AuthController(Controller):
         dependencies=AUTHENTICATED,
         responses=problems(401),
     )
-    async def me(
+    async def get_me(
         self, user_id: Injected[int], current_user: Injected[GetCurrentUser]
     ) -> schemas.User:
         return schemas.user(await in_thread(current_user, user_id))
@@ -197,7 +197,7 @@ class AuthController(Controller):
         operation_class=body(schemas.ActivationRequest),
         responses=problems(400, 413, 415),
     )
-    async def activate(
+    async def activate_account(
         self, request: Request[Any, Any, Any], activate_account: Injected[ActivateAccount]
     ) -> None:
         fields = await _fields(request, schemas.ActivationRequest)

@@ -37,7 +37,7 @@ class ExportController(Controller):
             **problems(401, 403, 404),
         },
     )
-    async def export(
+    async def export_payments(
         self,
         user_id: Injected[int],
         collect_id: CollectId,

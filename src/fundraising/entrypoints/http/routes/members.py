@@ -55,7 +55,7 @@ class MemberController(Controller):
         operation_class=body(schemas.JoinRequest, required=False),
         responses=problems(400, 401, 404, 409, 413, 415),
     )
-    async def join(
+    async def join_collect(
         self,
         request: Request[Any, Any, Any],
         user_id: Injected[int],
@@ -72,7 +72,7 @@ class MemberController(Controller):
         summary="Who takes part and what each paid (author and organisers), by joining time",
         responses=problems(400, 401, 403, 404),
     )
-    async def participants(
+    async def list_participants(
         self,
         request: Request[Any, Any, Any],
         user_id: Injected[int],
@@ -99,7 +99,7 @@ class MemberController(Controller):
         operation_class=body(schemas.InvitationRequest),
         responses=problems(400, 401, 403, 404, 409, 413, 415),
     )
-    async def invite(
+    async def invite_participant(
         self,
         request: Request[Any, Any, Any],
         user_id: Injected[int],
@@ -178,7 +178,7 @@ class MemberController(Controller):
         summary="E-mail the members who have paid nothing yet (author and organisers)",
         responses=problems(401, 403, 404, 409),
     )
-    async def remind(
+    async def send_reminders(
         self,
         user_id: Injected[int],
         collect_id: CollectId,
@@ -193,7 +193,7 @@ class MemberController(Controller):
         summary="The share key and link (author and organisers)",
         responses=problems(401, 403, 404),
     )
-    async def share_key(
+    async def get_share_key(
         self, user_id: Injected[int], collect_id: CollectId, get_share_key: Injected[GetShareKey]
     ) -> schemas.ShareKey:
         existing_id(collect_id, "collect")

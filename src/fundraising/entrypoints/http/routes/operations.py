@@ -25,7 +25,7 @@ class HealthController(Controller):
     tags = ("operations",)
 
     @get("/live", summary="The process is running")
-    async def live(self) -> schemas.Health:
+    async def is_live(self) -> schemas.Health:
         return schemas.Health(status=OK, checks={})
 
     @get(
@@ -33,7 +33,7 @@ class HealthController(Controller):
         summary="The database (and Redis, broker when configured) answer",
         responses=problems(503),
     )
-    async def ready(
+    async def is_ready(
         self, request: Request[Any, Any, Any], readiness: Injected[Readiness]
     ) -> Response[schemas.Health]:
         checks = await in_thread(readiness.check)

@@ -116,7 +116,7 @@ class PaymentController(Controller):
         operation_class=body(schemas.RefundRequest, required=False),
         responses=problems(400, 401, 404, 409, 413, 415),
     )
-    async def refund(
+    async def refund_payment(
         self,
         request: Request[Any, Any, Any],
         user_id: Injected[int],

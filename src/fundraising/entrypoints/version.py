@@ -1,0 +1,5 @@
+"""The installed package's version: what `--version` prints and the OpenAPI document states."""
+
+from importlib.metadata import version
+
+VERSION = version("fundraising")
