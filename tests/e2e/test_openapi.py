@@ -640,3 +640,40 @@ def test_the_contracts_response_headers_are_documented(
 ) -> None:
     response = resolve(doc, operation(doc, method, path)["responses"][str(status)])
     assert header.lower() in {name.lower() for name in response.get("headers", {})}
+
+
+# --- names and meanings ---
+
+HTTP_PHRASES = {
+    "Request fulfilled, document follows",
+    "Document created, URL follows",
+    "Request fulfilled, nothing follows",
+    "Request accepted, processing continues off-line",
+    "Additional response",
+}
+
+
+def _operations(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        operation
+        for item in doc["paths"].values()
+        for method, operation in item.items()
+        if method in {"get", "post", "patch", "put", "delete"}
+    ]
+
+
+def test_operation_ids_are_readable_and_unique(doc: dict[str, Any]) -> None:
+    ids = [operation["operationId"] for operation in _operations(doc)]
+    assert len(ids) == len(set(ids)) == len(CONTRACT)
+    assert all(re.fullmatch(r"[a-z]+(?:[A-Z][a-z]+)*", name) for name in ids), ids
+    assert {"createCollect", "donate", "refundPayment", "createWebhook"} <= set(ids)
+
+
+def test_every_success_says_what_it_means(doc: dict[str, Any]) -> None:
+    generic = {
+        (operation["operationId"], status): response["description"]
+        for operation in _operations(doc)
+        for status, response in operation["responses"].items()
+        if status.startswith("2") and response["description"] in HTTP_PHRASES
+    }
+    assert generic == {}

@@ -108,12 +108,66 @@ _SUCCESS_HEADERS = {
     },
 }
 _METHODS = ("get", "put", "post", "delete", "patch")
+_SUCCESS = {
+    "registerUser": "The new account (it can log in at once; its address is not verified yet).",
+    "createTokens": "An access and a refresh token.",
+    "refreshToken": "A new access token, and a new refresh token (the old one is used up).",
+    "verifyToken": "The token is valid.",
+    "logOut": "The refresh token is revoked.",
+    "getMe": "The current user.",
+    "updateMe": "The current user, changed.",
+    "deleteMe": "The account is deleted; its tokens stop working.",
+    "activateAccount": "The address is verified.",
+    "resendActivation": "Sent, if the address belongs to an unverified account.",
+    "setPassword": "The password is changed; other tokens stop working.",
+    "resetPassword": "Sent, if the address is registered.",
+    "resetPasswordConfirm": "The password is changed.",
+    "listCollects": "A page of the collects the caller may see.",
+    "createCollect": "The new collect (its cover, if any, is processed in the background).",
+    "getCollect": "The collect and its latest donations.",
+    "updateCollect": "The collect, changed.",
+    "deleteCollect": "The collect is deleted.",
+    "cancelCollect": "Cancelled: every payment is refunded in the background.",
+    "listFeed": "A page of the collect's donations, newest first.",
+    "joinCollect": "The caller takes part in the collect.",
+    "listParticipants": "A page of the members, with what each paid.",
+    "inviteParticipant": "The invited member.",
+    "removeParticipant": "The participant is removed (their payments stay).",
+    "addOrganiser": "The member, now an organiser.",
+    "removeOrganiser": "The organiser is a participant again.",
+    "sendReminders": "Who was reminded now, and who was reminded recently already.",
+    "getShareKey": "The key and the link it makes.",
+    "rotateShareKey": "A new key; the old one admits nobody any more.",
+    "listUpdates": "A page of the collect's updates, newest first.",
+    "postUpdate": "The new update.",
+    "deleteUpdate": "The update is deleted.",
+    "donate": "The new payment.",
+    "myPayments": "A page of the caller's payments, newest first.",
+    "getPayment": "The payment.",
+    "refundPayment": "The refunded payment (also when it was refunded already).",
+    "createWebhook": "The new webhook, with its signing secret (shown this once).",
+    "listWebhooks": "A page of the caller's webhooks, newest first.",
+    "deleteWebhook": "The webhook and its delivery log are deleted.",
+    "listDeliveries": "A page of the webhook's deliveries, newest first.",
+    "isLive": "The process is running.",
+    "isReady": "Every backing service answers.",
+}
+"""What a success means, operation by operation (Litestar writes HTTP's generic phrases)."""
+
+
+_GENERIC = {
+    "Request fulfilled, document follows",
+    "Document created, URL follows",
+    "Request fulfilled, nothing follows",
+    "Request accepted, processing continues off-line",
+    "Additional response",
+}
 
 
 def complete_document(app: Litestar) -> None:
     """Add what Litestar cannot infer to its generated document, once, before it is served:
-    the request body schemas, problem+json for every error (also the 400 Litestar adds for
-    parameters), and the headers the contract promises."""
+    the request body schemas, what each success means, problem+json for every error (also
+    the 400 Litestar adds for parameters), and the headers the contract promises."""
     document = app.openapi_schema
     assert document.components is not None and document.paths is not None
     schemas = document.components.schemas if document.components.schemas is not None else {}
@@ -126,6 +180,8 @@ def complete_document(app: Litestar) -> None:
             for status, response in ((operation and operation.responses) or {}).items():
                 if not isinstance(response, OpenAPIResponse):
                     continue
+                if status[0] == "2" and operation and response.description in _GENERIC:
+                    response.description = _SUCCESS[operation.operation_id or ""]
                 headers = response.headers if response.headers is not None else {}
                 headers["X-Request-ID"] = _REQUEST_ID
                 headers.update(_SUCCESS_HEADERS.get((method, path, status), {}))
