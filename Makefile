@@ -5,6 +5,9 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
+# Much of the suite waits on served processes, sockets and worker threads: two pytest workers
+# per core keep the cores busy meanwhile.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export UV_PROJECT_ENVIRONMENT := $(VENV)
@@ -35,7 +38,7 @@ seed: install  ## realistic test data in the configured database (migrated first
 	$(BIN)/fundraising generate-test-data
 
 test: install lint typecheck  ## everything: lint, types, unit, integration and end-to-end tests
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations=15
 
 coverage: install  ## the whole suite, with a line and branch coverage report (slower)
 	$(BIN)/pytest -n auto --cov=fundraising --cov-report=term:skip-covered

@@ -100,6 +100,7 @@ class FakeDatabase:
     milestones: set[tuple[int, Milestone]] = field(factory=set)
     webhooks: dict[int, Webhook] = field(factory=dict)
     deliveries: dict[int, Delivery] = field(factory=dict)
+    leases: dict[str, tuple[str, datetime]] = field(factory=dict)
     ids: itertools.count[int] = field(factory=lambda: itertools.count(1))
     clock: FixedClock | None = None
 
@@ -114,6 +115,7 @@ class FakeDatabase:
         "milestones",
         "webhooks",
         "deliveries",
+        "leases",
     )
 
     def snapshot(self) -> tuple[Any, ...]:
@@ -631,6 +633,24 @@ class FakeWebhookTransport:
         return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
 
 
+class FakeLeases:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    def take(self, name: str, holder: str, *, seconds: float) -> bool:
+        assert self.db.clock is not None, "the database's clock"
+        now = self.db.clock.now()
+        current = self.db.leases.get(name)
+        if current is not None and current[0] != holder and current[1] > now:
+            return False
+        self.db.leases[name] = (holder, now + timedelta(seconds=seconds))
+        return True
+
+    def release(self, name: str, holder: str) -> None:
+        if self.db.leases.get(name, ("",))[0] == holder:
+            del self.db.leases[name]
+
+
 class FakeUnitOfWork(AfterCommit):
     """Rolls back by restoring a snapshot of the fake database unless `commit()` was called."""
 
@@ -645,6 +665,7 @@ class FakeUnitOfWork(AfterCommit):
         self.refresh_tokens = FakeRefreshTokens(db)
         self.outbox = FakeOutbox(db)
         self.webhooks = FakeWebhooks(db)
+        self.leases = FakeLeases(db)
         self.committed = False
         self.fail_commit = False
         self.open = False

@@ -6,7 +6,7 @@ Nothing is built at import time; `Container(settings=...)` builds lazily on firs
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import dramatiq
@@ -80,6 +80,7 @@ from fundraising.application.use_cases.collects import (
     UpdateCollect,
 )
 from fundraising.application.use_cases.covers import Covers, ProcessCoverTask
+from fundraising.application.use_cases.leases import OnePerCluster
 from fundraising.application.use_cases.lifecycle import LifecycleSweep
 from fundraising.application.use_cases.membership import (
     AddOrganiser,
@@ -120,6 +121,7 @@ from fundraising.domain.webhook import RetrySchedule
 from fundraising.settings import Settings
 
 HOUR_SECONDS = 3600
+LEASE_INTERVALS = 3  # a periodic job's lease lasts three of its runs
 DEVELOPMENT_URL = "http://127.0.0.1:8000"  # where `make run` listens
 
 
@@ -410,6 +412,7 @@ class Container(containers.DeclarativeContainer):
         grace=providers.Factory(timedelta, seconds=settings.provided.relay_grace_seconds),
     )
     inspect_outbox = providers.Singleton(InspectOutbox, uow.provider, clock)
+    one_per_cluster = providers.Factory(OnePerCluster, uow_factory=uow.provider)
     readiness = providers.Singleton(
         Readiness,
         engine,
@@ -435,8 +438,15 @@ def background_worker(
         # a delivery defers itself between its attempts, each deferral a retry
         max_retries_by_queue={WEBHOOKS: settings.webhook_max_attempts + settings.task_max_retries},
     )
+
+    def one_per_cluster(name: str, job: Callable[[], int], interval: float) -> Periodic:
+        lease = timedelta(seconds=LEASE_INTERVALS * interval)
+        exclusive = container.one_per_cluster(name=name, job=job, lease=lease)
+        return Periodic(name, exclusive, interval, stopped=exclusive.release)
+
+    relay, sweep = container.relay_outbox(), container.lifecycle_sweep()
     jobs = [
-        Periodic("outbox-relay", container.relay_outbox(), settings.relay_interval_seconds),
-        Periodic("lifecycle", container.lifecycle_sweep(), settings.lifecycle_interval_seconds),
+        one_per_cluster("outbox-relay", relay, settings.relay_interval_seconds),
+        one_per_cluster("lifecycle", sweep, settings.lifecycle_interval_seconds),
     ]
     return BackgroundWorker(broker, threads=threads or settings.worker_threads, jobs=jobs)

@@ -81,6 +81,10 @@ class Process:
             return True
         return info is not None
 
+    def exit_code(self) -> int:
+        """Its exit status, once it ended (negative: the signal that ended it)."""
+        return self._popen.wait(timeout=STOP_SECONDS)
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 

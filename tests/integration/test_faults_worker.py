@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -149,3 +151,26 @@ def test_a_worker_killed_after_storing_a_cover_leaves_no_orphan_file(
         deployed.worker()
         published = _published(api, _processed(api, author, collect_id))
         assert _media_files_once_settled(deployed) == {published}
+
+
+def _children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
+
+
+def test_the_supervisor_stops_everything_non_zero_when_a_worker_process_dies(
+    tmp_path: Path,
+) -> None:
+    """A worker killed under `--processes 2` is not left missing: the supervisor stops the
+    other one and exits non-zero, so that what runs it (compose, systemd) restarts it whole."""
+    with deployment(tmp_path) as deployed:
+        supervisor = deployed.start("worker", "--processes", "2")
+        supervisor.wait_for_log("worker running", count=2)
+        first, second = _children(supervisor.pid)
+
+        os.kill(first, signal.SIGKILL)
+
+        wait_until(supervisor.exited, timeout=15, what="the supervisor to exit")
+        assert supervisor.exit_code() != 0, supervisor.tail()
+        assert f"(pid {first}) exited with -9" in supervisor.log(), supervisor.tail()
+        wait_until(lambda: not Path(f"/proc/{second}").exists(), timeout=15, what="the other")

@@ -32,6 +32,7 @@ TABLES = {
     "collect_updates",
     "webhooks",
     "webhook_deliveries",
+    "leases",
 }
 VERSION_TABLE = "alembic_version"
 
@@ -598,6 +599,32 @@ def test_0011_adds_the_webhook_tables_and_removes_them_keeping_every_other_row(e
     assert _select(empty_url, "SELECT COUNT(*) FROM webhooks") == [(0,)]
     _insert_webhook_and_delivery(empty_url)
     assert _select(empty_url, "SELECT COUNT(*) FROM webhook_deliveries") == [(1,)]
+
+
+def test_0012_adds_the_leases_and_removes_them(empty_url: str):
+    migrate.upgrade(empty_url, "0001")
+    _insert_users(empty_url, ["operator"])
+    migrate.upgrade(empty_url, "0012")
+    assert "leases" in _tables(empty_url)
+    engine = build_engine(empty_url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO leases (name, holder, expires_at) "
+                    "VALUES ('outbox-relay', 'a', '2026-12-03 21:00:00.123456')"
+                )
+            )
+    finally:
+        engine.dispose()
+    assert _select(empty_url, "SELECT name, holder FROM leases") == [("outbox-relay", "a")]
+
+    migrate.downgrade(empty_url, "0011")
+
+    assert "leases" not in _tables(empty_url)
+    assert _select(empty_url, "SELECT COUNT(*) FROM users") == [(1,)]
+    migrate.upgrade(empty_url, "0012")
+    assert _select(empty_url, "SELECT COUNT(*) FROM leases") == [(0,)]
 
 
 def test_every_revision_keeps_the_rows_on_the_way_up_and_down(empty_url: str):

@@ -23,6 +23,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +34,7 @@ from fundraising.adapters.sql.tables import (
     collect_members,
     collect_updates,
     collects,
+    leases,
     outbox,
     payments,
     refresh_tokens,
@@ -659,3 +661,40 @@ class SqlOutbox:
     def _dead(ids: Collection[int] | None) -> ColumnElement[bool]:
         dead = outbox.c.dead_at.is_not(None)
         return dead if ids is None else and_(dead, outbox.c.id.in_(ids))
+
+
+class SqlLeases:
+    """Leases timed by the database's clock: the hosts' clocks may disagree, it cannot."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def take(self, name: str, holder: str, *, seconds: float) -> bool:
+        now = self._database_now()
+        until = now + timedelta(seconds=seconds)
+        renewed = self._db.execute(
+            update(leases)
+            .where(leases.c.name == name)
+            .where(or_(leases.c.holder == holder, leases.c.expires_at <= now))
+            .values(holder=holder, expires_at=until)
+        )
+        if renewed.rowcount == 1:
+            return True
+        try:
+            with self._db.begin_nested():  # a first holder; another may insert it meanwhile
+                values = {"name": name, "holder": holder, "expires_at": until}
+                self._db.execute(insert(leases), values)
+        except IntegrityError:
+            return False
+        return True
+
+    def release(self, name: str, holder: str) -> None:
+        self._db.execute(delete(leases).where(leases.c.name == name, leases.c.holder == holder))
+
+    def _database_now(self) -> datetime:
+        if self._db.dialect.name == "mysql":
+            clock = func.utc_timestamp(6)
+        else:
+            clock = func.strftime("%Y-%m-%d %H:%M:%f", "now")
+        now: datetime = self._db.execute(select(type_coerce(clock, UTCDateTime))).scalar_one()
+        return now

@@ -1,5 +1,5 @@
 """The schema: users, collects and their members, payments, refresh tokens, the task outbox,
-webhooks and their deliveries (the source of the migrations)."""
+webhooks and their deliveries, leases (the source of the migrations)."""
 
 from __future__ import annotations
 
@@ -241,5 +241,14 @@ webhook_deliveries = Table(
     Column("created_at", UTCDateTime, nullable=False),
     CheckConstraint(_one_of("status", DeliveryStatus), name="status"),
     Index(None, "webhook_id", "id"),
+    **_MYSQL,
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
     **_MYSQL,
 )

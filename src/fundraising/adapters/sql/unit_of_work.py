@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from fundraising.adapters.sql.errors import translate, translated_errors
 from fundraising.adapters.sql.repositories import (
     SqlCollects,
+    SqlLeases,
     SqlMembers,
     SqlOutbox,
     SqlPayments,
@@ -34,6 +35,7 @@ class SqlUnitOfWork(AfterCommit):
     refresh_tokens: SqlRefreshTokens
     outbox: SqlOutbox
     webhooks: SqlWebhooks
+    leases: SqlLeases
 
     def __init__(self, engine: Engine, task_queue: TaskQueue, cache: Cache) -> None:
         super().__init__(task_queue, cache)
@@ -53,6 +55,7 @@ class SqlUnitOfWork(AfterCommit):
         self.refresh_tokens = SqlRefreshTokens(connection)
         self.outbox = SqlOutbox(connection)
         self.webhooks = SqlWebhooks(connection)
+        self.leases = SqlLeases(connection)
         return self
 
     def __exit__(

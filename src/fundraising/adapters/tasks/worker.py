@@ -85,6 +85,7 @@ class Periodic:
     name: str
     run: Callable[[], int]
     interval: float
+    stopped: Callable[[], None] | None = None  # called once its thread has stopped
 
 
 class BackgroundWorker:
@@ -94,6 +95,7 @@ class BackgroundWorker:
     def __init__(self, broker: dramatiq.Broker, *, threads: int, jobs: Sequence[Periodic]) -> None:
         self._worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=250)
         self._stopping = threading.Event()
+        self._jobs = list(jobs)
         self._job_threads = [
             threading.Thread(target=self._forever, args=(job,), name=job.name) for job in jobs
         ]
@@ -107,6 +109,12 @@ class BackgroundWorker:
         self._stopping.set()
         for thread in self._job_threads:
             thread.join(timeout=10)
+        for job in self._jobs:
+            if job.stopped is not None:
+                try:
+                    job.stopped()
+                except Exception:
+                    log.exception("%s: could not finish stopping", job.name)
         self._worker.stop(timeout=10_000)
 
     def _forever(self, job: Periodic) -> None:

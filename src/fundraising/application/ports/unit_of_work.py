@@ -278,6 +278,19 @@ class Outbox(Protocol):
         ...
 
 
+class Leases(Protocol):
+    """Named leases: what one process of the cluster does at a time (the outbox relay)."""
+
+    def take(self, name: str, holder: str, *, seconds: float) -> bool:
+        """Hold (or renew) the lease for `seconds` from now by the database's clock (the
+        hosts' may disagree); False while another holder's runs."""
+        ...
+
+    def release(self, name: str, holder: str) -> None:
+        """Give the lease up, if this holder has it (another may take it at once)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: leave the `with` block without `commit()` and nothing happened."""
 
@@ -289,6 +302,7 @@ class UnitOfWork(Protocol):
     refresh_tokens: RefreshTokens
     outbox: Outbox
     webhooks: WebhookRepository
+    leases: Leases
 
     def __enter__(self) -> Self: ...
 

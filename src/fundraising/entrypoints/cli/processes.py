@@ -62,6 +62,9 @@ def serve(
     )
 
 
+SUPERVISION_SECONDS = 0.5  # how often the supervisor looks at its worker processes
+
+
 def worker(
     processes: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     threads: Annotated[
@@ -92,18 +95,29 @@ def worker(
 
 
 def _supervise(count: int, threads: int | None) -> None:
-    """Start `count` single-process workers and stop them all on SIGINT/SIGTERM."""
+    """Start `count` single-process workers and stop them all on SIGINT/SIGTERM. A child that
+    dies stops the others and the supervisor, non-zero: its container restarts it whole,
+    rather than running on with fewer workers unnoticed."""
     command = [sys.executable, "-m", "fundraising", "worker", "--processes", "1"]
     if threads:
         command += ["--threads", str(threads)]
     children = [subprocess.Popen(command) for _ in range(count)]
-
-    def stop(*_: object) -> None:
-        for child in children:
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    died: subprocess.Popen[bytes] | None = None
+    while died is None and not stopping.wait(SUPERVISION_SECONDS):
+        died = next((child for child in children if child.poll() is not None), None)
+    for child in children:
+        if child.poll() is None:
             child.terminate()
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
     codes = [child.wait() for child in children]
+    if died is not None:
+        print(
+            f"fundraising: a worker process (pid {died.pid}) exited with {died.returncode}; "
+            "stopping the others",
+            file=sys.stderr,
+        )
+        raise typer.Exit(died.returncode if died.returncode > 0 else 1)
     if any(codes):
         raise typer.Exit(max(codes))
