@@ -244,7 +244,9 @@ def test_collects_are_realistic(seeded: Seeded) -> None:
     assert _share(len(ended), total) >= 0.7, "end dates are mostly set"
     past = [row for row in ended if row["end_date"] < seeded.started]
     assert past, "some collects have already ended"
-    assert len(past) < len(ended), "and some are still running"
+    assert len(past) <= 0.25 * len(ended), "most are still running"
+    assert not any(row["is_active"] for row in past), "an ended collect was closed, not left open"
+    assert all(row["is_active"] for row in rows if row not in past)
     assert all(row["end_date"] > row["start_date"] for row in ended)
 
     oldest = seeded.started - timedelta(days=180, seconds=1)

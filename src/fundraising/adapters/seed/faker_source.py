@@ -67,15 +67,16 @@ class FakerSource:
             goal=goal,
             start_date=start,
             end_date=end,
+            is_active=end is None or end > now,  # one that ended was closed by its author
             created_at=start,
             updated_at=start,
         )
 
     def _end_date(self, start: datetime, now: datetime) -> datetime | None:
-        """Mostly set, a quarter of those already past; some collects never end."""
+        """Mostly set and ahead, a tenth of those already past; some collects never end."""
         if self._rng.random() < 0.15:
             return None
-        if self._rng.random() < 0.25:
+        if self._rng.random() < 0.1:
             return start + (now - start) * self._rng.uniform(0.3, 0.95)
         return now + timedelta(days=self._rng.randint(3, 120))
 
