@@ -20,6 +20,7 @@ from fundraising.adapters.cache.redis import RedisCache
 from fundraising.adapters.clock import SystemClock
 from fundraising.adapters.files.images import PillowImages
 from fundraising.adapters.files.local import LocalFileStorage
+from fundraising.adapters.files.s3 import S3FileStorage, s3_client
 from fundraising.adapters.health import Readiness
 from fundraising.adapters.links import UrlLinks
 from fundraising.adapters.mail.senders import FileMailer, SmtpMailer
@@ -182,6 +183,20 @@ def _signing_key(settings: Settings) -> str:
     return key_from_file(settings.secret_key_file)
 
 
+def _file_storage(settings: Settings) -> LocalFileStorage | S3FileStorage:
+    """Files under the media directory, or in the bucket of FUNDRAISING_STORAGE_URL."""
+    if settings.storage_url is None:
+        return LocalFileStorage(settings.media_dir)
+    secret = settings.s3_secret_access_key
+    client = s3_client(
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=secret.get_secret_value() if secret else None,
+    )
+    return S3FileStorage(client, settings.storage_url)
+
+
 def _public_url(settings: Settings) -> str:
     return settings.public_url or DEVELOPMENT_URL
 
@@ -242,7 +257,7 @@ class Container(containers.DeclarativeContainer):
         Limit, settings.provided.account_emails_per_hour, HOUR_SECONDS
     )
     identity = providers.Singleton(LibraryIdentityRules)
-    storage = providers.Singleton(LocalFileStorage, settings.provided.media_dir)
+    storage = providers.Singleton(_file_storage, settings)
     images = providers.Singleton(PillowImages)
     covers = providers.Singleton(Covers, storage, images)
     hasher = providers.Singleton(
@@ -277,6 +292,7 @@ class Container(containers.DeclarativeContainer):
         UrlLinks,
         providers.Callable(_public_url, settings),
         providers.Callable(_frontend_url, settings),
+        settings.provided.media_url,
     )
 
     register_user = providers.Singleton(
@@ -418,6 +434,7 @@ class Container(containers.DeclarativeContainer):
         engine,
         redis_url=settings.provided.redis_url,
         broker_url=settings.provided.broker_url,
+        storage=storage,
     )
 
 

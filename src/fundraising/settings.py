@@ -19,6 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from fundraising.adapters.files.keys import s3_location
+
 MIN_SECRET_BYTES = 32  # PyJWT's minimum for HS256: the length of its digest
 Profile = Literal["development", "production", "test"]
 
@@ -87,6 +89,12 @@ class Settings(BaseSettings):
     mail_from: str = "Фандрайзинг <noreply@fundraising.local>"
     mail_dir: Path = Path("var/mail")
     media_dir: Path = Path("var/media")
+    media_url: str | None = None  # where cover files are served (default: the public URL/media/)
+    storage_url: str | None = None  # s3://bucket[/prefix]; unset: files under media_dir
+    s3_endpoint_url: str | None = None  # MinIO and other S3-compatible servers
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None  # unset: boto3's chain (AWS_* variables, a role)
+    s3_secret_access_key: SecretStr | None = None
 
     access_token_minutes: int = 15
     refresh_token_days: int = 7
@@ -169,13 +177,37 @@ class Settings(BaseSettings):
             raise ValueError(f"FUNDRAISING_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
         return key
 
-    @field_validator("public_url", "frontend_url")
+    @field_validator("public_url", "frontend_url", "media_url", "s3_endpoint_url")
     @classmethod
     def _absolute(cls, url: str | None, info: ValidationInfo) -> str | None:
         if url and url.partition("://")[0] not in ("http", "https"):
             variable = f"FUNDRAISING_{info.field_name}".upper()
             raise ValueError(f"{variable} must be an http:// or https:// URL")
+        if url and info.field_name == "media_url":
+            return url.rstrip("/") + "/"  # a file's key is appended to it
         return url.rstrip("/") if url else None
+
+    @field_validator("storage_url")
+    @classmethod
+    def _bucket(cls, url: str | None) -> str | None:
+        if url:
+            try:
+                s3_location(url)
+            except ValueError:
+                raise ValueError(
+                    "FUNDRAISING_STORAGE_URL must be an s3://bucket[/prefix] URL"
+                ) from None
+        return url
+
+    @model_validator(mode="after")
+    def _served_files(self) -> Settings:
+        """Files in a bucket are not served by the app: browsers need their address."""
+        if self.storage_url and not self.media_url:
+            raise ValueError(
+                "FUNDRAISING_STORAGE_URL puts covers in a bucket: set FUNDRAISING_MEDIA_URL to "
+                "where browsers read them (the bucket's public-read URL or a CDN in front of it)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _safe_for_production(self) -> Settings:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import shutil
 import signal
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from email.message import EmailMessage
@@ -318,3 +320,74 @@ def text_and_html(message: EmailMessage) -> tuple[str, str]:
     rich = message.get_body(preferencelist=("html",))
     assert plain is not None and rich is not None, "both a text/plain and a text/html part"
     return cast(EmailMessage, plain).get_content(), cast(EmailMessage, rich).get_content()
+
+
+class S3Server:
+    """An S3-compatible server (moto's, in a thread of the test process) and fresh buckets."""
+
+    ACCESS_KEY = "test-access-key"
+    SECRET_KEY = "test-secret-key"
+    REGION = "us-east-1"
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer  # noqa: PLC0415 (seconds of imports)
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+
+    def settings(self, url: str) -> dict[str, Any]:
+        """The FUNDRAISING_* settings (as Settings fields) of a storage at `url`."""
+        return {
+            "storage_url": url,
+            "media_url": f"{self.endpoint_url}/{url.removeprefix('s3://')}",
+            "s3_endpoint_url": self.endpoint_url,
+            "s3_region": self.REGION,
+            "s3_access_key_id": self.ACCESS_KEY,
+            "s3_secret_access_key": self.SECRET_KEY,
+        }
+
+    def client(self) -> Any:
+        import boto3  # noqa: PLC0415
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=self.REGION,
+            aws_access_key_id=self.ACCESS_KEY,
+            aws_secret_access_key=self.SECRET_KEY,
+        )
+
+    def bucket(self) -> str:
+        """A new, empty bucket's name (moto's buckets are shared by its servers in a process)."""
+        name = f"covers-{uuid.uuid4().hex}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def publish(self, bucket: str, prefix: str) -> None:
+        """Let anybody read the objects under `prefix`, as an operator does for covers."""
+        statement = {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/{prefix}*",
+        }
+        policy = {"Version": "2012-10-17", "Statement": [statement]}
+        self.client().put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+    def keys(self, bucket: str) -> list[str]:
+        listed = self.client().list_objects_v2(Bucket=bucket)
+        return sorted(item["Key"] for item in listed.get("Contents", []))
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+@pytest.fixture(name="s3_server", scope="session")
+def s3_server_fixture() -> Iterator[S3Server]:
+    server = S3Server()
+    try:
+        yield server
+    finally:
+        server.stop()

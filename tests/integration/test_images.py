@@ -8,7 +8,7 @@ import os
 import struct
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,7 +19,6 @@ from PIL import ExifTags, Image, ImageCms
 
 from fundraising.adapters.files import images as images_module
 from fundraising.adapters.files.images import PillowImages
-from fundraising.adapters.files.local import LocalFileStorage
 from fundraising.adapters.sql import migrate
 from fundraising.application.ports.files import InvalidImage
 from fundraising.application.ports.tasks import ProcessCover
@@ -37,6 +36,10 @@ from fundraising.domain.collect import CoverStatus
 from fundraising.domain.money import Money
 from fundraising.settings import Settings
 from tests.image_memory import MIB, cover_memory, forty_megapixels
+from tests.integration.fixtures_services import (
+    S3Server,
+    s3_server_fixture,  # noqa: F401  (fixture)
+)
 
 WHITE, RED, BLUE = (255, 255, 255), (220, 20, 20), (20, 20, 220)
 
@@ -328,37 +331,61 @@ def test_a_40_megapixel_png_is_checked_and_processed_within_300_mib(
 # --- no orphan files, through the use cases over SQLite and local storage -----------------
 
 
-@pytest.fixture(name="container")
-def container_fixture(tmp_path: Path) -> Iterator[Container]:
+def settings_in(tmp_path: Path, **storage: Any) -> Settings:
     database = f"sqlite:///{tmp_path / 'fundraising.sqlite3'}"
     migrate.upgrade(database)
-    settings = Settings(
+    return Settings(
         _env_file=None,  # type: ignore[call-arg]
         env="test",
         database_url=database,
         media_dir=tmp_path / "media",
         mail_dir=tmp_path / "mail",
         cache_changes_file=tmp_path / "cache-changes",
+        **storage,
     )
-    container = Container(settings=settings)
+
+
+@pytest.fixture(name="container")
+def container_fixture(tmp_path: Path) -> Iterator[Container]:
+    container = Container(settings=settings_in(tmp_path))
     yield container
     container.shutdown_resources()
 
 
-def files_in(container: Container) -> list[str]:
-    storage: LocalFileStorage = container.storage()
-    if not storage.root.exists():
-        return []
-    return sorted(
-        str(path.relative_to(storage.root)) for path in storage.root.rglob("*") if path.is_file()
-    )
+@pytest.fixture(name="stored_container", params=["local", "s3"])
+def stored_container_fixture(
+    request: pytest.FixtureRequest, tmp_path: Path, s3_server: S3Server
+) -> Iterator[tuple[Container, Callable[[], list[str]]]]:
+    """A container with its covers in local files or in a bucket, and what the storage holds."""
+    if request.param == "local":
+        container = Container(settings=settings_in(tmp_path))
+        root = container.storage().root
+
+        def stored() -> list[str]:
+            files = root.rglob("*") if root.exists() else ()
+            return sorted(str(path.relative_to(root)) for path in files if path.is_file())
+
+    else:
+        bucket = s3_server.bucket()
+        container = Container(
+            settings=settings_in(tmp_path, **s3_server.settings(f"s3://{bucket}"))
+        )
+
+        def stored() -> list[str]:
+            return s3_server.keys(bucket)
+
+    yield container, stored
+    container.shutdown_resources()
 
 
 def upload(colour: tuple[int, int, int]) -> Upload:
     return Upload(io.BytesIO(encode(Image.new("RGB", (1600, 900), colour), "PNG")))
 
 
-def test_replaced_and_deleted_covers_leave_no_files_behind(container: Container) -> None:
+def test_replaced_and_deleted_covers_leave_no_files_behind(
+    stored_container: tuple[Container, Callable[[], list[str]]],
+) -> None:
+    container, stored = stored_container
     author = container.register_user()(
         Registration("ivan", "ivan@example.com", "correct horse battery")
     )
@@ -381,17 +408,17 @@ def test_replaced_and_deleted_covers_leave_no_files_behind(container: Container)
     collect_id = created.collect.id
     first = cover()
     assert first.status is CoverStatus.PROCESSING
-    assert files_in(container) == [first.source]
+    assert stored() == [first.source]
     process(first.source)
     assert cover().status is CoverStatus.READY
-    assert files_in(container) == [cover().image], "only the published cover"
+    assert stored() == [cover().image], "only the published cover"
     assert opened(container.storage().read(cover().image)).size == (1200, 675)
 
     change(cover=upload(BLUE))  # replaced once
     second = cover()
-    assert files_in(container) == [second.source], "the old cover went with the commit"
+    assert stored() == [second.source], "the old cover went with the commit"
     process(second.source)
-    assert files_in(container) == [cover().image]
+    assert stored() == [cover().image]
 
     change(cover=upload(WHITE))  # replaced twice, the second time before processing
     third = cover()
@@ -400,13 +427,13 @@ def test_replaced_and_deleted_covers_leave_no_files_behind(container: Container)
     process(third.source)  # the superseded task runs late
     process(fourth.source)
     assert cover().status is CoverStatus.READY
-    assert files_in(container) == [cover().image]
+    assert stored() == [cover().image]
     process(fourth.source)  # delivered twice
-    assert files_in(container) == [cover().image]
+    assert stored() == [cover().image]
 
     change(cover=None)
     assert cover().status is CoverStatus.NONE
-    assert files_in(container) == []
+    assert stored() == []
 
     change(cover=upload(BLUE))
     fifth = cover()
@@ -415,7 +442,7 @@ def test_replaced_and_deleted_covers_leave_no_files_behind(container: Container)
     sixth = cover()
     container.delete_collect()(CollectDeletion(collect_id, author.id))
     process(sixth.source)  # the task of a deleted collect
-    assert files_in(container) == []
+    assert stored() == []
 
 
 # --- an upload being decoded holds no lock ------------------------------------------------

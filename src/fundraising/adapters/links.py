@@ -1,5 +1,5 @@
 """Absolute links: pages under the front end's URL (a collect, account pages, a share link),
-cover files under the public URL."""
+cover files under the media URL (default: the public URL's /media/)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from attrs import frozen
 class UrlLinks:
     base_url: str
     frontend_url: str
+    media_url: str | None = None  # where files are served when not by the app
 
     def collect(self, collect_id: int) -> str:
         return f"{self.frontend_url.rstrip('/')}/collects/{collect_id}"
 
     def media(self) -> str:
-        return f"{self.base_url.rstrip('/')}/media/"
+        return self.media_url or f"{self.base_url.rstrip('/')}/media/"
 
     def activation(self, uid: str, token: str) -> str:
         return f"{self.frontend_url.rstrip('/')}/activate/{uid}/{token}"

@@ -1,1 +1,1 @@
-"""Files: local storage for uploads and covers, and Pillow image processing."""
+"""Files: uploads and covers on the local disk or in an S3 bucket, and Pillow image processing."""

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-NAME_BYTES = 24
+from fundraising.adapters.files.keys import file_key
 
 
 class LocalFileStorage:
@@ -24,9 +23,7 @@ class LocalFileStorage:
         return path
 
     def save(self, data: BinaryIO, *, folder: str, suffix: str, name: str | None = None) -> str:
-        """Store under `name`, else under 192 random bits (covers of private collects are
-        served to whoever knows the name: it must not be guessable)."""
-        key = f"{folder}/{name or secrets.token_hex(NAME_BYTES)}{suffix}"
+        key = file_key(folder, suffix, name)
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written under a temporary name and renamed: nobody ever sees half a file.

@@ -13,7 +13,9 @@ class FileStorage(Protocol):
         """
         ...
 
-    def read(self, key: str) -> bytes: ...
+    def read(self, key: str) -> bytes:
+        """The file's bytes; `FileNotFoundError` when there is none."""
+        ...
 
     def delete(self, key: str) -> None:
         """Remove the file; a missing file is not an error."""

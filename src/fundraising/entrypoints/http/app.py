@@ -92,7 +92,7 @@ def create_app(container: Container) -> Litestar:
     controllers = [narrowed(controller, provided) for controller in CONTROLLERS]
     app = Litestar(
         route_handlers=[*controllers, *static_routers(settings)],
-        state=State({"public_url": settings.public_url}),
+        state=State({"public_url": settings.public_url, "media_url": settings.media_url}),
         on_startup=[start],
         on_shutdown=[stop],
         before_send=[add_common_headers],

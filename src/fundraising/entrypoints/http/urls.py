@@ -15,4 +15,6 @@ def base_url(request: Request[Any, Any, Any]) -> str:
 
 
 def media_url(request: Request[Any, Any, Any]) -> str:
-    return f"{base_url(request)}/media/"
+    """Where cover files are served: FUNDRAISING_MEDIA_URL (a bucket), else the app's /media/."""
+    served_at: str | None = request.app.state.media_url
+    return served_at or f"{base_url(request)}/media/"

@@ -64,15 +64,10 @@ _FILE_ERRORS: ExceptionHandlersMap = {
 
 
 def static_routers(settings: Settings) -> list[ControllerRouterHandler]:
-    settings.media_dir.mkdir(parents=True, exist_ok=True)
-    return [
+    """The home redirect, the documentation's assets and, unless covers live in a bucket
+    (served from FUNDRAISING_MEDIA_URL), the media directory."""
+    routers: list[ControllerRouterHandler] = [
         home,
-        create_static_files_router(
-            path="/media",
-            directories=[settings.media_dir],
-            include_in_schema=False,
-            exception_handlers=_FILE_ERRORS,
-        ),
         create_static_files_router(
             path=ASSETS,
             directories=[SWAGGER_ASSETS],
@@ -80,3 +75,14 @@ def static_routers(settings: Settings) -> list[ControllerRouterHandler]:
             exception_handlers=_FILE_ERRORS,
         ),
     ]
+    if settings.storage_url is None:
+        settings.media_dir.mkdir(parents=True, exist_ok=True)
+        routers.append(
+            create_static_files_router(
+                path="/media",
+                directories=[settings.media_dir],
+                include_in_schema=False,
+                exception_handlers=_FILE_ERRORS,
+            )
+        )
+    return routers
