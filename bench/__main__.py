@@ -166,16 +166,22 @@ def service_rows(
             for row in served:
                 row.rss = rss
             rows += served
-        with serving(env, cache=False) as (base, port):
-            miss = run_wrk(
-                "GET collect detail (miss: cache disabled)",
-                f"{base}/api/v1/collects/1/",
-                duration,
-                connections,
-                headers=auth,
-            )
-            miss.rss = rss_of_workers(port)
-            rows.append(miss)
+        # The same detail served again: without the access lines, then without the cache.
+        for label, options in (
+            ("GET collect detail (cache hit), access log off", {"access_log": False}),
+            ("GET collect detail (miss: cache disabled)", {"cache": False}),
+        ):
+            with serving(env, **options) as (base, port):
+                row = run_wrk(
+                    label,
+                    f"{base}/api/v1/collects/1/",
+                    duration,
+                    connections,
+                    headers=auth,
+                    warm=options.get("cache", True),
+                )
+                row.rss = rss_of_workers(port)
+                rows.append(row)
     finally:
         stop(worker)
     return rows

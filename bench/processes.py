@@ -11,14 +11,18 @@ import urllib.request
 from pathlib import Path
 
 
-def start(command: list[str], env: dict[str, str], *, ready: str | None) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+def start(
+    command: list[str], env: dict[str, str], *, ready: str | None, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `command`; its output goes to `log` (written as in production), else nowhere."""
+    with log.open("ab") if log else open(os.devnull, "wb") as output:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 30
     while ready and time.monotonic() < deadline:
         try:

@@ -52,17 +52,25 @@ def environment(database_url: str, workdir: Path) -> dict[str, str]:
         "FUNDRAISING_BROKER_URL": f"{redis_base}/{BROKER_DB}",
         "FUNDRAISING_MEDIA_DIR": str(workdir / "media"),
         "FUNDRAISING_MAIL_DIR": str(workdir / "mail"),
-        "FUNDRAISING_LOG_LEVEL": "WARNING",
+        "FUNDRAISING_LOG_LEVEL": "INFO",  # production's: an access line per request
         "FUNDRAISING_WEBHOOKS_ALLOW_PRIVATE": "true",  # the slow receiver listens on 127.0.0.1
     }
 
 
 @contextmanager
-def serving(env: dict[str, str], *, cache: bool = True) -> Iterator[tuple[str, int]]:
+def serving(
+    env: dict[str, str], *, cache: bool = True, access_log: bool = True
+) -> Iterator[tuple[str, int]]:
+    """`fundraising serve --workers 2`, its JSON log lines written to a file of the run."""
     port = free_port()
-    served = {**env, "FUNDRAISING_CACHE_ENABLED": "true" if cache else "false"}
+    served = {
+        **env,
+        "FUNDRAISING_CACHE_ENABLED": str(cache).lower(),
+        "FUNDRAISING_ACCESS_LOG": str(access_log).lower(),
+    }
     command = [*FUNDRAISING, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-    process = start(command, served, ready=f"http://127.0.0.1:{port}/health/ready")
+    log = Path(env["FUNDRAISING_MAIL_DIR"]).parent / f"serve-{port}.log"
+    process = start(command, served, ready=f"http://127.0.0.1:{port}/health/ready", log=log)
     try:
         yield f"http://127.0.0.1:{port}", port
     finally:

@@ -305,7 +305,8 @@ class FakePayments:
         still = {p.payer_id for p in self.db.completed_payments(collect_id)}
         done = {p.payer_id for p in chosen if p.payer_id is not None} - still
         ids = tuple(payment.id for payment in chosen)
-        return RefundedBatch(ids, tuple(sorted(done)))  # type: ignore[arg-type]
+        total = sum((payment.amount for payment in chosen), Money.zero())
+        return RefundedBatch(ids, tuple(sorted(done)), total)  # type: ignore[arg-type]
 
     def get(self, payment_id: int) -> Payment | None:
         return copy.deepcopy(self.db.payments.get(payment_id))
@@ -1093,3 +1094,16 @@ class FakeMailer:
             self.failures_left -= 1
             raise ConnectionRefusedError("SMTP down")
         self.sent.append(notification)
+
+
+class FakeMeter:
+    """What the use cases told the meter, in order: ("donated", amount) or ("refunded", n, sum)."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[object, ...]] = []
+
+    def donated(self, amount: Money) -> None:
+        self.told.append(("donated", amount))
+
+    def refunded(self, count: int, amount: Money) -> None:
+        self.told.append(("refunded", count, amount))

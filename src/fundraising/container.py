@@ -6,6 +6,7 @@ Nothing is built at import time; `Container(settings=...)` builds lazily on firs
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
@@ -24,6 +25,11 @@ from fundraising.adapters.files.s3 import S3FileStorage, s3_client
 from fundraising.adapters.health import Readiness
 from fundraising.adapters.links import UrlLinks
 from fundraising.adapters.mail.senders import FileMailer, SmtpMailer
+from fundraising.adapters.metrics.prometheus import (
+    CountedRefusals,
+    OutboxCollector,
+    PrometheusMetrics,
+)
 from fundraising.adapters.security.account_tokens import HmacAccountTokens
 from fundraising.adapters.security.identity import LibraryIdentityRules
 from fundraising.adapters.security.keys import key_from_file
@@ -240,10 +246,19 @@ class Container(containers.DeclarativeContainer):
     payment_queries = providers.Singleton(SqlPaymentQueries, engine)
     totals_audit = providers.Singleton(SqlTotalsAudit, engine)
 
-    limiter = providers.Selector(
-        providers.Callable(_backend, settings),
-        redis=providers.Resource(_redis_limiter, settings),
-        memory=providers.Singleton(MemoryRateLimiter),
+    inspect_outbox = providers.Singleton(InspectOutbox, uow.provider, clock)
+    metrics = providers.Singleton(
+        PrometheusMetrics,
+        outbox=providers.Singleton(OutboxCollector, inspect_outbox.provided.summary, time.time),
+    )
+    limiter = providers.Singleton(
+        CountedRefusals,
+        providers.Selector(
+            providers.Callable(_backend, settings),
+            redis=providers.Resource(_redis_limiter, settings),
+            memory=providers.Singleton(MemoryRateLimiter),
+        ),
+        metrics,
     )
     login_limit = providers.Factory(
         Limit,
@@ -348,9 +363,9 @@ class Container(containers.DeclarativeContainer):
     join_collect = providers.Singleton(JoinCollect, uow.provider, collect_queries, clock)
     list_participants = providers.Singleton(ListParticipants, uow.provider, collect_queries)
 
-    donate = providers.Singleton(Donate, uow.provider, clock)
+    donate = providers.Singleton(Donate, uow.provider, clock, meter=metrics)
     get_payment = providers.Singleton(GetPayment, uow.provider)
-    refund_payment = providers.Singleton(RefundPayment, uow.provider, clock)
+    refund_payment = providers.Singleton(RefundPayment, uow.provider, clock, meter=metrics)
     export_payments = providers.Singleton(ExportPayments, uow.provider, collect_queries)
     my_payments = providers.Singleton(ListMyPayments, payment_queries)
     reconcile = providers.Singleton(Reconcile, totals_audit, uow.provider)
@@ -385,7 +400,9 @@ class Container(containers.DeclarativeContainer):
     )
 
     process_cover = providers.Singleton(ProcessCoverTask, uow.provider, storage, images, clock)
-    refund_cancelled_collect = providers.Singleton(RefundCancelledCollect, uow.provider, clock)
+    refund_cancelled_collect = providers.Singleton(
+        RefundCancelledCollect, uow.provider, clock, meter=metrics
+    )
     announce_update = providers.Singleton(AnnounceUpdateTask, uow.provider, clock)
     lifecycle_sweep = providers.Singleton(LifecycleSweep, uow.provider, links, clock)
     deliver_email = providers.Singleton(
@@ -427,7 +444,6 @@ class Container(containers.DeclarativeContainer):
         clock,
         grace=providers.Factory(timedelta, seconds=settings.provided.relay_grace_seconds),
     )
-    inspect_outbox = providers.Singleton(InspectOutbox, uow.provider, clock)
     one_per_cluster = providers.Factory(OnePerCluster, uow_factory=uow.provider)
     readiness = providers.Singleton(
         Readiness,

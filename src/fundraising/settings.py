@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     frontend_url: str | None = None  # the pages e-mailed links open (default: the public URL)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
+    access_log: bool = True  # one line per request, by the app (uvicorn's own is off)
+    metrics_token: SecretStr | None = None  # GET /metrics wants it as a bearer token; unset: 404
+    worker_metrics_address: str | None = None  # host:port of the worker's /metrics; unset: none
 
     database_url: str = "sqlite:///var/fundraising.sqlite3"
     database_pool_size: int = 16
@@ -186,6 +189,14 @@ class Settings(BaseSettings):
         if url and info.field_name == "media_url":
             return url.rstrip("/") + "/"  # a file's key is appended to it
         return url.rstrip("/") if url else None
+
+    @field_validator("worker_metrics_address")
+    @classmethod
+    def _address(cls, address: str | None) -> str | None:
+        host, _, port = (address or "").rpartition(":")
+        if address and not (host and port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError("FUNDRAISING_WORKER_METRICS_ADDRESS must be host:port")
+        return address
 
     @field_validator("storage_url")
     @classmethod

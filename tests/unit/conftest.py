@@ -82,6 +82,7 @@ from tests.fakes import (
     FakeImages,
     FakeLinks,
     FakeMailer,
+    FakeMeter,
     FakePaymentQueries,
     FakeRateLimiter,
     FakeTaskQueue,
@@ -127,6 +128,7 @@ class Core:
     tokens: FakeTokens
     uows: list[FakeUnitOfWork]
     webhooks: FakeWebhookTransport
+    meter: FakeMeter
     container: Container = field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -344,6 +346,7 @@ def _wired(core: Core) -> Container:
         "identity": FakeIdentityRules,
         "webhook_transport": lambda: core.webhooks,
         "webhook_queries": lambda: FakeWebhookQueries(core.db),
+        "metrics": lambda: core.meter,
     }
     for name, fake in fakes.items():
         getattr(container, name).override(providers.Callable(fake))
@@ -366,6 +369,7 @@ def new_core() -> Core:
         tokens=FakeTokens(clock),
         uows=[],
         webhooks=FakeWebhookTransport(),
+        meter=FakeMeter(),
     )
 
 

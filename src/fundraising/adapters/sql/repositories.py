@@ -359,7 +359,7 @@ class SqlPayments:
             .limit(limit)
         ).all()
         if not chosen:
-            return RefundedBatch((), ())
+            return RefundedBatch((), (), Money.zero())
         ids = [row.id for row in chosen]
         self._db.execute(
             update(payments)
@@ -380,7 +380,7 @@ class SqlPayments:
             {"total": total},
         )
         self._changed(collect_id)
-        return RefundedBatch(tuple(ids), tuple(done))
+        return RefundedBatch(tuple(ids), tuple(done), total)
 
     def _pays(self, collect_id: int, payer_id: int) -> bool:
         """Whether the payer still has a completed payment to the collect: one index probe,

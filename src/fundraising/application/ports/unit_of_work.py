@@ -14,6 +14,7 @@ from fundraising.application.ports.tasks import OutboxMessage, Task
 from fundraising.application.ports.webhooks import WebhookRepository
 from fundraising.domain.collect import Collect, Milestone
 from fundraising.domain.membership import Member
+from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment
 from fundraising.domain.update import CollectUpdate
 from fundraising.domain.user import User
@@ -33,11 +34,12 @@ class DuplicateTransaction(Exception):
 
 @frozen
 class RefundedBatch:
-    """The payments a batch refunded, and the payers it left without a completed payment to
-    the collect (they are no longer among its donors)."""
+    """The payments a batch refunded and their sum, and the payers it left without a completed
+    payment to the collect (they are no longer among its donors)."""
 
     payment_ids: tuple[int, ...]
     payers_done: tuple[int, ...]
+    amount: Money
 
     @property
     def count(self) -> int:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import partial
 
-from attrs import frozen
+from attrs import field, frozen
 
 from fundraising.application.errors import NotFound
 from fundraising.application.ports.clock import Clock
 from fundraising.application.ports.links import Links
+from fundraising.application.ports.metrics import UNMETERED, Meter
 from fundraising.application.ports.queries import CollectQueries
 from fundraising.application.ports.tasks import EmailKind, RefundCollect, SendEmail
 from fundraising.application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -72,6 +73,7 @@ class RefundCancelledCollect:
     clock: Clock
     payments_per_batch: int = PAYMENTS_PER_BATCH
     budget: timedelta = TASK_BUDGET
+    meter: Meter = field(default=UNMETERED, kw_only=True)
 
     def __call__(self, task: RefundCollect) -> None:
         started = self.clock.now()
@@ -88,6 +90,8 @@ class RefundCancelledCollect:
             for payer in batch.payers_done:
                 uow.enqueue(SendEmail(EmailKind.COLLECT_CANCELLED, task.collect_id, payer), now=now)
             self._announce_refunds(uow, task.collect_id, batch.payment_ids, now)
+            if batch.count:
+                uow.after_commit(lambda: self.meter.refunded(batch.count, batch.amount))
             more = batch.count == self.payments_per_batch
             if more and now - started >= self.budget:
                 uow.enqueue(RefundCollect(task.collect_id), now=now)

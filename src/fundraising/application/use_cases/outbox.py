@@ -136,7 +136,7 @@ class InspectOutbox:
             return uow.outbox.dead_letters(limit=limit)
 
     def retry(self, ids: Collection[int] | None) -> int:
-        """Due again at once: the next relay (every worker runs one) publishes them."""
+        """Due again at once: the next relay (one worker process runs it) publishes them."""
         with self.uow_factory() as uow:
             revived = uow.outbox.revive(ids)
             uow.commit()

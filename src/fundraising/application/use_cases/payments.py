@@ -18,6 +18,7 @@ from fundraising.application.errors import (
 )
 from fundraising.application.pagination import PageRequest, page_or_404
 from fundraising.application.ports.clock import Clock
+from fundraising.application.ports.metrics import UNMETERED, Meter
 from fundraising.application.ports.queries import CollectQueries, PaymentQueries
 from fundraising.application.ports.tasks import EmailKind, SendEmail
 from fundraising.application.ports.unit_of_work import (
@@ -67,6 +68,7 @@ class Donate:
 
     uow_factory: UnitOfWorkFactory
     clock: Clock
+    meter: Meter = field(default=UNMETERED, kw_only=True)
 
     def __call__(self, donation: Donation) -> DonationResult:
         try:
@@ -89,6 +91,7 @@ class Donate:
         uow.enqueue(SendEmail(EmailKind.DONATION_RECEIVED, added.id), now=now)
         data = partial(payment_data, added)
         announce(uow, EventType.PAYMENT_CREATED, added.collect_id, data, now=now)
+        uow.after_commit(lambda: self.meter.donated(added.amount))
         uow.commit()
         return DonationResult(PaymentView.of(added), replayed=False)
 
@@ -202,6 +205,7 @@ class RefundPayment:
 
     uow_factory: UnitOfWorkFactory
     clock: Clock
+    meter: Meter = field(default=UNMETERED, kw_only=True)
 
     def __call__(self, refund: Refund) -> PaymentView:
         def give_back(uow: UnitOfWork) -> PaymentView:
@@ -218,6 +222,7 @@ class RefundPayment:
                 uow.enqueue(SendEmail(EmailKind.PAYMENT_REFUNDED, payment.id), now=now)
                 data = partial(payment_data, payment)
                 announce(uow, EventType.PAYMENT_REFUNDED, payment.collect_id, data, now=now)
+                uow.after_commit(lambda: self.meter.refunded(1, payment.amount))
                 uow.commit()
                 return PaymentView.of(payment)
             current = uow.payments.get(refund.payment_id)

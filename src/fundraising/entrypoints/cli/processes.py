@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from fundraising.adapters.metrics.prometheus import (
+    MULTIPROCESS,
+    observe_tasks,
+    serve_shared_metrics,
+)
 from fundraising.container import background_worker
 from fundraising.entrypoints.cli import bootstrap
+from fundraising.entrypoints.logs import configure_logging
+from fundraising.settings import Settings
 
 WORKER_HEALTHCHECK_SECONDS = 60
 
@@ -42,6 +53,12 @@ def serve(
     # goes back to the system instead of staying in each thread's arena.
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(1024 * 1024))
+    configure_logging(current)
+    with shared_metrics(workers > 1 and not reload):
+        _run_server(current, host=host, port=port, workers=workers, reload=reload)
+
+
+def _run_server(current: Settings, *, host: str, port: int, workers: int, reload: bool) -> None:
     uvicorn.run(
         "fundraising.entrypoints.http.app:app_from_environment",
         factory=True,
@@ -51,6 +68,8 @@ def serve(
         reload=reload,
         reload_dirs=["src"] if reload else None,
         log_level=current.log_level.lower(),
+        log_config=None,  # configure_logging's, in every process
+        access_log=False,  # the app writes its own access lines (FUNDRAISING_ACCESS_LOG)
         proxy_headers=bool(current.proxies),  # X-Forwarded-For only from trusted proxies
         forwarded_allow_ips=current.proxies,
         server_header=False,
@@ -62,6 +81,22 @@ def serve(
     )
 
 
+@contextmanager
+def shared_metrics(shared: bool) -> Iterator[None]:
+    """When `shared`, the processes started in the block write their metrics to one new
+    directory (unless PROMETHEUS_MULTIPROC_DIR names one already), removed at the end."""
+    if not shared or MULTIPROCESS in os.environ:
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="fundraising-metrics-")
+    os.environ[MULTIPROCESS] = directory
+    os.environ["dramatiq_prom_db"] = directory  # noqa: SIM112 (the name Dramatiq reads)
+    try:
+        yield
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 SUPERVISION_SECONDS = 0.5  # how often the supervisor looks at its worker processes
 
 
@@ -70,20 +105,30 @@ def worker(
     threads: Annotated[
         int | None, typer.Option(min=1, help="Threads per process (default from settings).")
     ] = None,
+    supervised: Annotated[
+        bool, typer.Option(hidden=True, help="Run as one of a supervisor's processes.")
+    ] = False,
 ) -> None:
     """Run background tasks (e-mails, covers) from the Redis broker, and relay the outbox."""
-    if processes > 1:
-        _supervise(processes, threads)
-        return
-    container = bootstrap.container()
-    settings = container.settings()
+    settings = bootstrap.settings()
     if settings.broker_url is None:
         raise typer.BadParameter(
             "FUNDRAISING_BROKER_URL is not set; without it `fundraising serve` runs the "
             "tasks in its own process",
             param_hint="FUNDRAISING_BROKER_URL",
         )
-    running = background_worker(container, broker=container.consumer_broker(), threads=threads)
+    if not supervised and (processes > 1 or settings.worker_metrics_address):
+        configure_logging(settings)
+        with shared_metrics(True):
+            if settings.worker_metrics_address:
+                serve_shared_metrics(settings.worker_metrics_address)
+            _supervise(processes, threads)
+        return
+    container = bootstrap.container()
+    broker = container.consumer_broker()
+    if MULTIPROCESS in os.environ:
+        observe_tasks(broker)
+    running = background_worker(container, broker=broker, threads=threads)
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
@@ -98,7 +143,7 @@ def _supervise(count: int, threads: int | None) -> None:
     """Start `count` single-process workers and stop them all on SIGINT/SIGTERM. A child that
     dies stops the others and the supervisor, non-zero: its container restarts it whole,
     rather than running on with fewer workers unnoticed."""
-    command = [sys.executable, "-m", "fundraising", "worker", "--processes", "1"]
+    command = [sys.executable, "-m", "fundraising", "worker", "--processes", "1", "--supervised"]
     if threads:
         command += ["--threads", str(threads)]
     children = [subprocess.Popen(command) for _ in range(count)]

@@ -22,12 +22,17 @@ from fundraising.entrypoints.http.errors import (
     unexpected_error_handler,
 )
 from fundraising.entrypoints.http.headers import add_common_headers
+from fundraising.entrypoints.http.observed import Observed
 from fundraising.entrypoints.http.openapi import complete_document, openapi_config
 from fundraising.entrypoints.http.routes.auth import AuthController
 from fundraising.entrypoints.http.routes.collects import CollectController
 from fundraising.entrypoints.http.routes.exports import ExportController
 from fundraising.entrypoints.http.routes.members import MemberController
-from fundraising.entrypoints.http.routes.operations import HealthController, static_routers
+from fundraising.entrypoints.http.routes.operations import (
+    HealthController,
+    metrics_routes,
+    static_routers,
+)
 from fundraising.entrypoints.http.routes.payments import PaymentController
 from fundraising.entrypoints.http.routes.updates import UpdateController
 from fundraising.entrypoints.http.routes.webhooks import WebhookController
@@ -88,10 +93,12 @@ def create_app(container: Container) -> Litestar:
             worker.stop()
         container.shutdown_resources()
 
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    metrics = metrics_routes(token, container.metrics())
     provided = app_dependencies(container, cache_enabled=settings.cache_enabled)
     controllers = [narrowed(controller, provided) for controller in CONTROLLERS]
     app = Litestar(
-        route_handlers=[*controllers, *static_routers(settings)],
+        route_handlers=[*controllers, *static_routers(settings), *metrics],
         state=State({"public_url": settings.public_url, "media_url": settings.media_url}),
         on_startup=[start],
         on_shutdown=[stop],
@@ -113,17 +120,17 @@ def create_app(container: Container) -> Litestar:
 
 def asgi_app(container: Container) -> ASGIApp:
     """The app as it is served: cached reads answered in front of it (an ASGI middleware, so a
-    hit costs no routing), everything else by it."""
+    hit costs no routing), everything else by it; every request measured and logged."""
     settings: Settings = container.settings()
-    app = create_app(container)
-    if not settings.cache_enabled:
-        return app
-    return CachedReads(
-        app,
-        cache=container.cache(),
-        authenticate=container.authenticate(),
-        public_url=settings.public_url,
-    )
+    app: ASGIApp = create_app(container)
+    if settings.cache_enabled:
+        app = CachedReads(
+            app,
+            cache=container.cache(),
+            authenticate=container.authenticate(),
+            public_url=settings.public_url,
+        )
+    return Observed(app, metrics=container.metrics(), log_access=settings.access_log)
 
 
 def app_from_environment() -> ASGIApp:

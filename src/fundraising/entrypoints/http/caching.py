@@ -32,6 +32,7 @@ from fundraising.application.ports.cache import (
 from fundraising.application.ports.security import TokenClaims
 from fundraising.domain.ids import is_id
 from fundraising.entrypoints.http.headers import common_headers
+from fundraising.entrypoints.http.observed import user_seen
 from fundraising.entrypoints.http.pages import COLLECT_LIST_QUERY, PAGING
 from fundraising.entrypoints.http.threads import in_thread
 
@@ -139,6 +140,8 @@ class CachedReads:
         if not lookup.entry.admits(claims.user_id):
             await self._app(scope, receive, send)  # it answers the 404
             return
+        scope["path_template"] = _route(scope["path"])  # as the app's router would name it
+        user_seen(scope, claims.user_id)
         status, headers = _answer(_header(scope, b"if-none-match"), lookup.entry, "HIT")
         body = b"" if status == 304 else lookup.entry.body
         raw_headers = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
@@ -155,6 +158,14 @@ class CachedReads:
         }
         await send(start)
         await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _route(path: str) -> str:
+    """The route template of a path that `cache_key` accepted."""
+    parts = path.removeprefix(COLLECTS).strip("/").split("/")
+    if parts == [""]:
+        return COLLECTS
+    return f"{COLLECTS}/{{collect_id}}" + ("/payments" if parts[1:] else "")
 
 
 def _accepts(lookup: Lookup, claims: TokenClaims) -> bool:

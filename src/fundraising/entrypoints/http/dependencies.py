@@ -22,6 +22,7 @@ from fundraising.entrypoints.http.caching import (
     looked_up_valid_after,
     remember_valid_after,
 )
+from fundraising.entrypoints.http.observed import user_seen
 from fundraising.entrypoints.http.threads import in_thread
 
 T = TypeVar("T")
@@ -136,6 +137,7 @@ async def current_user_id(
             await remember_valid_after(response_cache, claims.user_id, valid_after)
     elif claims.issued_at.timestamp() < valid_after:
         raise AuthenticationFailed(REVOKED)
+    user_seen(request.scope, claims.user_id)
     return claims.user_id
 
 

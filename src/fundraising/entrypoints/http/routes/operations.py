@@ -1,16 +1,19 @@
-"""Health checks, uploaded media and the documentation's static assets."""
+"""Health checks, metrics, uploaded media and the documentation's static assets."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import InternalServerException
+from litestar.handlers import HTTPRouteHandler
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
-from fundraising.application.errors import NotFound, Unavailable
+from fundraising.adapters.metrics.prometheus import CONTENT_TYPE, PrometheusMetrics
+from fundraising.application.errors import AuthenticationFailed, NotFound, Unavailable
 from fundraising.application.ports.health import OK, Readiness
 from fundraising.entrypoints.http import schemas
 from fundraising.entrypoints.http.dependencies import Injected
@@ -42,6 +45,25 @@ class HealthController(Controller):
             detail = "Not ready: " + "; ".join(f"{name} {checks[name]}" for name in failing) + "."
             return problem_response(request, PROBLEMS[Unavailable], detail)  # type: ignore[return-value]
         return Response(schemas.Health(status=OK, checks=checks))
+
+
+def metrics_routes(token: str | None, metrics: PrometheusMetrics) -> list[HTTPRouteHandler]:
+    """GET /metrics for Prometheus, with the bearer token FUNDRAISING_METRICS_TOKEN; none
+    without a token (404). Each process answers for its own server's workers: scrape every
+    replica, not the load balancer."""
+    if token is None:
+        return []
+    expected = token.encode()
+
+    @get("/metrics", include_in_schema=False)
+    async def scrape(request: Request[Any, Any, Any]) -> Response[bytes]:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+            raise AuthenticationFailed("The metrics token is missing or wrong.")
+        body = await in_thread(metrics.exposition)  # the outbox's figures are a query
+        return Response(body, media_type=CONTENT_TYPE)
+
+    return [scrape]
 
 
 @get("/", include_in_schema=False)
