@@ -29,6 +29,10 @@ from fundraising.adapters.metrics.prometheus import (
     CountedRefusals,
     OutboxCollector,
     PrometheusMetrics,
+    observe_tasks,
+    serve_shared_metrics,
+    share_metrics_in,
+    shares_metrics,
 )
 from fundraising.adapters.security.account_tokens import HmacAccountTokens
 from fundraising.adapters.security.identity import LibraryIdentityRules
@@ -126,6 +130,16 @@ from fundraising.application.use_cases.webhooks import (
 )
 from fundraising.domain.webhook import RetrySchedule
 from fundraising.settings import Settings
+
+# Besides what it builds, what the commands need of the metrics adapter (their processes).
+__all__ = [
+    "Container",
+    "background_worker",
+    "observe_tasks",
+    "serve_shared_metrics",
+    "share_metrics_in",
+    "shares_metrics",
+]
 
 HOUR_SECONDS = 3600
 LEASE_INTERVALS = 3  # a periodic job's lease lasts three of its runs

@@ -30,7 +30,6 @@ from fundraising.domain.money import Money
 
 log = logging.getLogger(__name__)
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
-CONTENT_TYPE = CONTENT_TYPE_LATEST
 # A cache hit takes well under a millisecond, an Argon2 login a few tenths of a second.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -66,8 +65,10 @@ class OutboxCollector(Collector):
 class PrometheusMetrics:
     """The app's and worker's figures (a `Meter`), and their exposition for a scrape."""
 
+    content_type = CONTENT_TYPE_LATEST
+
     def __init__(self, outbox: OutboxCollector | None = None) -> None:
-        self._multiprocess = MULTIPROCESS in os.environ
+        self._multiprocess = shares_metrics()
         self._outbox = outbox
         self._registry = registry = CollectorRegistry()
         self._requests = Counter(
@@ -155,6 +156,18 @@ class CountedRefusals:
 
     def release(self, keys: Sequence[str]) -> None:
         self._limiter.release(keys)
+
+
+def shares_metrics() -> bool:
+    """Whether this process writes its figures to a directory shared with others."""
+    return MULTIPROCESS in os.environ
+
+
+def share_metrics_in(directory: str) -> None:
+    """Make the processes started from now on (which import the library afresh) write their
+    figures, Dramatiq's included, to `directory`."""
+    os.environ[MULTIPROCESS] = directory
+    os.environ["dramatiq_prom_db"] = directory  # noqa: SIM112 (the name Dramatiq reads)
 
 
 def observe_tasks(broker: dramatiq.Broker) -> None:

@@ -16,12 +16,13 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from fundraising.adapters.metrics.prometheus import (
-    MULTIPROCESS,
+from fundraising.container import (
+    background_worker,
     observe_tasks,
     serve_shared_metrics,
+    share_metrics_in,
+    shares_metrics,
 )
-from fundraising.container import background_worker
 from fundraising.entrypoints.cli import bootstrap
 from fundraising.entrypoints.logs import configure_logging
 from fundraising.settings import Settings
@@ -85,12 +86,11 @@ def _run_server(current: Settings, *, host: str, port: int, workers: int, reload
 def shared_metrics(shared: bool) -> Iterator[None]:
     """When `shared`, the processes started in the block write their metrics to one new
     directory (unless PROMETHEUS_MULTIPROC_DIR names one already), removed at the end."""
-    if not shared or MULTIPROCESS in os.environ:
+    if not shared or shares_metrics():
         yield
         return
     directory = tempfile.mkdtemp(prefix="fundraising-metrics-")
-    os.environ[MULTIPROCESS] = directory
-    os.environ["dramatiq_prom_db"] = directory  # noqa: SIM112 (the name Dramatiq reads)
+    share_metrics_in(directory)
     try:
         yield
     finally:
@@ -126,7 +126,7 @@ def worker(
         return
     container = bootstrap.container()
     broker = container.consumer_broker()
-    if MULTIPROCESS in os.environ:
+    if shares_metrics():
         observe_tasks(broker)
     running = background_worker(container, broker=broker, threads=threads)
     stopping = threading.Event()

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import logging
 from time import perf_counter
-from typing import cast
+from typing import Protocol, cast
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from fundraising.adapters.metrics.prometheus import PrometheusMetrics
 from fundraising.entrypoints.http.errors import request_id
 
 access_log = logging.getLogger("fundraising.access")
@@ -22,8 +21,14 @@ def user_seen(scope: Scope, user_id: int) -> None:
     scope.setdefault("state", {})["user_id"] = user_id
 
 
+class RequestMetrics(Protocol):
+    def request(
+        self, method: str, route: str, status: int, seconds: float, cache: str | None
+    ) -> None: ...
+
+
 class Observed:
-    def __init__(self, app: ASGIApp, *, metrics: PrometheusMetrics, log_access: bool) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: RequestMetrics, log_access: bool) -> None:
         self._app = app
         self._metrics = metrics
         self._log_access = log_access

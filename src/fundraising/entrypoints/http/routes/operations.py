@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import Any, Protocol
 
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import InternalServerException
@@ -12,7 +12,6 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
-from fundraising.adapters.metrics.prometheus import CONTENT_TYPE, PrometheusMetrics
 from fundraising.application.errors import AuthenticationFailed, NotFound, Unavailable
 from fundraising.application.ports.health import OK, Readiness
 from fundraising.entrypoints.http import schemas
@@ -47,7 +46,13 @@ class HealthController(Controller):
         return Response(schemas.Health(status=OK, checks=checks))
 
 
-def metrics_routes(token: str | None, metrics: PrometheusMetrics) -> list[HTTPRouteHandler]:
+class Scrapable(Protocol):
+    content_type: str
+
+    def exposition(self) -> bytes: ...
+
+
+def metrics_routes(token: str | None, metrics: Scrapable) -> list[HTTPRouteHandler]:
     """GET /metrics for Prometheus, with the bearer token FUNDRAISING_METRICS_TOKEN; none
     without a token (404). Each process answers for its own server's workers: scrape every
     replica, not the load balancer."""
@@ -61,7 +66,7 @@ def metrics_routes(token: str | None, metrics: PrometheusMetrics) -> list[HTTPRo
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
             raise AuthenticationFailed("The metrics token is missing or wrong.")
         body = await in_thread(metrics.exposition)  # the outbox's figures are a query
-        return Response(body, media_type=CONTENT_TYPE)
+        return Response(body, media_type=metrics.content_type)
 
     return [scrape]
 
