@@ -102,13 +102,25 @@ def service_rows(
 ) -> list[Row]:
     usernames = [username for _, username in users]
     rows: list[Row] = []
+
+    def detail(label: str, base: str, port: int, *, warm: bool) -> Row:
+        """A seeded collect's detail under wrk, with the memory of the server's workers."""
+        url = f"{base}/api/v1/collects/1/"
+        row = run_wrk(label, url, duration, connections, headers=auth, warm=warm)
+        row.rss = rss_of_workers(port)
+        return row
+
     worker = start([*FUNDRAISING, "worker", "--threads", "4"], env, ready=None)
     try:
-        with serving(env) as (base, port):
+        # First, while the worker is idle: the detail without the access lines, to compare.
+        with serving(env, access_log=False) as (base, port):
             token = call(
                 f"{base}/auth/jwt/create/", {"username": usernames[0], "password": PASSWORD}
             )["access"]
             auth = {"Authorization": f"Bearer {token}"}
+            label = "GET collect detail (cache hit), access log off"
+            rows.append(detail(label, base, port, warm=True))
+        with serving(env) as (base, port):
             served = [
                 run_wrk(
                     "GET collect list, page_size 20 (cache hit)",
@@ -166,22 +178,9 @@ def service_rows(
             for row in served:
                 row.rss = rss
             rows += served
-        # The same detail served again: without the access lines, then without the cache.
-        for label, options in (
-            ("GET collect detail (cache hit), access log off", {"access_log": False}),
-            ("GET collect detail (miss: cache disabled)", {"cache": False}),
-        ):
-            with serving(env, **options) as (base, port):
-                row = run_wrk(
-                    label,
-                    f"{base}/api/v1/collects/1/",
-                    duration,
-                    connections,
-                    headers=auth,
-                    warm=options.get("cache", True),
-                )
-                row.rss = rss_of_workers(port)
-                rows.append(row)
+        with serving(env, cache=False) as (base, port):
+            label = "GET collect detail (miss: cache disabled)"
+            rows.append(detail(label, base, port, warm=False))
     finally:
         stop(worker)
     return rows

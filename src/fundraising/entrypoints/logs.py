@@ -3,10 +3,11 @@ development, JSON lines in production, configured once here."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+import msgspec
 
 from fundraising.settings import Settings
 
@@ -15,6 +16,8 @@ FIELDS = ("request_id", "method", "route", "status", "duration_ms", "user_id", "
 
 
 class JsonLines(logging.Formatter):
+    _encode = msgspec.json.Encoder().encode  # several times json.dumps' speed: a line a request
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
@@ -25,7 +28,7 @@ class JsonLines(logging.Formatter):
         entry.update((name, vars(record)[name]) for name in FIELDS if name in vars(record))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        return self._encode(entry).decode()
 
 
 class PlainLines(logging.Formatter):
@@ -47,6 +50,8 @@ class PlainLines(logging.Formatter):
 
 
 def configure_logging(settings: Settings) -> None:
+    # What no line shows, not looked up for each record.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines() if settings.log_format == "json" else PlainLines())
     root = logging.getLogger()
