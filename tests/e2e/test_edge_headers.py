@@ -98,3 +98,18 @@ def test_absolute_urls_come_from_the_public_url_not_the_host_header(
     detail = wait_for(ready)
     assert detail, "the cover was not processed in time"
     assert detail["cover_url"].startswith(f"{PUBLIC}/media/")
+
+
+def test_options_lists_every_method_the_document_gives_the_path(client: TestClient[Any]) -> None:
+    paths = client.get("/docs/openapi.json").json()["paths"]
+    wrong = {}
+    for path, item in paths.items():
+        documented = {method.upper() for method in item if method != "parameters"}
+        concrete = path.replace("{collect_id}", "1").replace("{member_id}", "2")
+        concrete = concrete.replace("{update_id}", "3").replace("{payment_id}", "4")
+        concrete = concrete.replace("{webhook_id}", "5")
+        answer = client.options(concrete)
+        allowed = {method.strip() for method in answer.headers.get("allow", "").split(",")}
+        if answer.status_code != 204 or allowed != documented | {"OPTIONS"}:
+            wrong[path] = (answer.status_code, sorted(allowed), sorted(documented))
+    assert not wrong, wrong

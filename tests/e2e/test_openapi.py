@@ -470,9 +470,10 @@ def test_money_input_is_documented_as_a_string_or_a_number(doc: dict[str, Any]) 
     amount = validator(
         doc, properties(doc, body["content"]["application/json"]["schema"])["amount"]
     )
-    for accepted in ["150.00", "150", "0.5", 150, 150.5]:
+    for accepted in ["150.00", "150", "1.5", "10000000.00", 150, 150.5, 1, 10_000_000]:
         assert amount.is_valid(accepted), accepted
-    for rejected in [True, None, [], "abc"]:
+    # The bounds of a donation (1.00 to 10,000,000.00) and its two decimal places.
+    for rejected in [True, None, [], "abc", "0.5", 0.5, "0", "10000000.01", "1.234", 1.234]:
         assert not amount.is_valid(rejected), rejected
 
 

@@ -21,7 +21,7 @@ from fundraising.entrypoints.http.errors import (
     http_error_handler,
     unexpected_error_handler,
 )
-from fundraising.entrypoints.http.headers import add_common_headers
+from fundraising.entrypoints.http.headers import ExactAllow, add_common_headers
 from fundraising.entrypoints.http.observed import Observed
 from fundraising.entrypoints.http.openapi import complete_document, openapi_config
 from fundraising.entrypoints.http.routes.auth import AuthController
@@ -97,12 +97,13 @@ def create_app(container: Container) -> Litestar:
     metrics = metrics_routes(token, container.metrics())
     provided = app_dependencies(container, cache_enabled=settings.cache_enabled)
     controllers = [narrowed(controller, provided) for controller in CONTROLLERS]
+    allow = ExactAllow()
     app = Litestar(
         route_handlers=[*controllers, *static_routers(settings), *metrics],
         state=State({"public_url": settings.public_url, "media_url": settings.media_url}),
         on_startup=[start],
         on_shutdown=[stop],
-        before_send=[add_common_headers],
+        before_send=[add_common_headers, allow],
         cors_config=_cors(settings.origins),
         exception_handlers={
             ExplainedError: explained_error_handler,
@@ -115,6 +116,7 @@ def create_app(container: Container) -> Litestar:
         debug=False,
     )
     complete_document(app)
+    allow.learn(app)
     return app
 
 

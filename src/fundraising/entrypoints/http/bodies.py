@@ -160,7 +160,7 @@ def read_fields(
     and missing ones are left to the core (which says what is required).
 
     From a form every value is a string: conversions are lax ("true", "150.00") and an
-    empty string means null for a field that may be null.
+    empty string means null for a field that may be null, or no file for a file.
     """
     values: dict[str, Any] = {}
     errors: list[FieldError] = []
@@ -174,7 +174,7 @@ def read_fields(
             else:
                 errors.append(FieldError(field.name, "Expected text, got a file."))
             continue
-        if from_form and raw == "" and field.nullable:
+        if from_form and raw == "" and (field.nullable or field.takes_file):
             values[field.name] = None
             continue
         try:

@@ -16,6 +16,10 @@ class Amount:
     """Marks a money field: a decimal string or a JSON number, parsed exactly into `Money`."""
 
 
+class DonationAmount(Amount):
+    """Marks a donation's amount: an `Amount` from 1.00 to 10,000,000.00."""
+
+
 class Timestamp:
     """Marks an ISO 8601 date-time; one without an offset is taken as UTC."""
 
@@ -99,26 +103,43 @@ def _not_a_file(value: object) -> None:
 
 CONVERTERS: dict[type, Callable[[Any], Any]] = {
     Amount: Money.parse,
+    DonationAmount: Money.parse,  # its bounds are the domain's to check
     Timestamp: _timestamp,
     JsonObject: _json_object,
     CoverFile: _not_a_file,
 }
 
 
-AMOUNT_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+def _amount(pattern: str, bounds: dict[str, float], description: str) -> dict[str, Any]:
+    return {
+        "anyOf": [
+            {"type": "string", "pattern": pattern},
+            {"type": "number", "multipleOf": 0.01, **bounds},
+        ],
+        "description": f"{description}, as a string or a number (at most two decimal places).",
+        "examples": ["150.00"],
+    }
+
 
 SCHEMAS: dict[type, dict[str, Any]] = {
-    Amount: {
-        "anyOf": [
-            {"type": "string", "pattern": AMOUNT_PATTERN},
-            {"type": "number", "exclusiveMinimum": 0, "maximum": 9999999999.99},
-        ],
-        "description": "Roubles with at most two decimal places, as a string or a number.",
-        "examples": ["150.00"],
-    },
+    # Written without leading zeros (the service accepts them too).
+    Amount: _amount(
+        r"^([1-9][0-9]{0,9}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$",
+        {"exclusiveMinimum": 0, "maximum": 9999999999.99},
+        "Roubles, more than 0",
+    ),
+    DonationAmount: _amount(
+        r"^([1-9][0-9]{0,6}(\.[0-9]{1,2})?|10000000(\.0{1,2})?)$",
+        {"minimum": 1, "maximum": 10000000},
+        "Roubles, from 1.00 to 10,000,000.00",
+    ),
     Timestamp: {"type": "string", "format": "date-time", "examples": ["2030-01-31T18:00:00Z"]},
     JsonObject: {"type": "object", "additionalProperties": True},
-    CoverFile: {"type": "string", "format": "binary"},
+    CoverFile: {
+        "type": "string",
+        "format": "binary",
+        "description": "JPEG, PNG or WebP; sent empty: none (on PATCH: removes the cover).",
+    },
 }
 
 

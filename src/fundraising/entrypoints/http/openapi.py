@@ -199,7 +199,23 @@ def _request_schemas() -> dict[str, Any]:
         schema_hook=schema_of_custom,
         ref_template="#/components/schemas/{name}",
     )
+    for name, schema in components.items():
+        if name.endswith("Form"):
+            for field in schema["properties"].values():
+                _empty_for_null(field)
     return components
+
+
+_EMPTY = {"type": "string", "maxLength": 0, "description": "Empty: null."}
+
+
+def _empty_for_null(field: dict[str, Any]) -> None:
+    """A multipart field has no null: it is sent empty (what `read_fields` reads as null)."""
+    field["anyOf"] = [
+        _EMPTY if kind == {"type": "null"} else kind for kind in field.get("anyOf", [])
+    ]
+    if not field["anyOf"]:
+        del field["anyOf"]
 
 
 def operation_id(handler: HTTPRouteHandler, method: HttpMethod | str, path: list[Any]) -> str:

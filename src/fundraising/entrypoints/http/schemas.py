@@ -40,7 +40,13 @@ from fundraising.domain.payment import (
 from fundraising.domain.update import UPDATE_TEXT_MAX
 from fundraising.domain.user import EMAIL_MAX, NAME_MAX, USERNAME_MAX
 from fundraising.domain.webhook import URL_MAX, DeliveryStatus, EventType
-from fundraising.entrypoints.http.fields import Amount, CoverFile, JsonObject, Timestamp
+from fundraising.entrypoints.http.fields import (
+    Amount,
+    CoverFile,
+    DonationAmount,
+    JsonObject,
+    Timestamp,
+)
 
 T = TypeVar("T")
 
@@ -58,12 +64,21 @@ TransactionId = Annotated[
 ]
 
 
+Email = Annotated[
+    str,
+    Meta(
+        max_length=EMAIL_MAX, examples=["ivan@example.com"], extra_json_schema={"format": "email"}
+    ),
+]
+Password = Annotated[str, Meta(examples=["correct horse battery"])]
+
+
 class UserRegistration(Struct, kw_only=True):
     username: Annotated[
         str, Meta(min_length=1, max_length=USERNAME_MAX, pattern=r"^[\w.@+-]+$", examples=["ivan"])
     ]
-    email: Annotated[str, Meta(max_length=EMAIL_MAX, examples=["ivan@example.com"])]
-    password: Annotated[str, Meta(examples=["correct horse battery"])]
+    email: Email
+    password: Password
     first_name: Annotated[str, Meta(max_length=NAME_MAX)] = ""
     last_name: Annotated[str, Meta(max_length=NAME_MAX)] = ""
 
@@ -81,10 +96,8 @@ class VerifyRequest(Struct):
     token: str
 
 
-Email = Annotated[str, Meta(max_length=EMAIL_MAX, examples=["ivan@example.com"])]
-Password = Annotated[str, Meta(examples=["correct horse battery"])]
 AccountTokenField = Annotated[str, Meta(max_length=200, description="From the e-mailed link.")]
-Uid = Annotated[str, Meta(max_length=40, description="From the e-mailed link.")]
+Uid = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,40}$", description="From the e-mailed link.")]
 
 
 class ActivationRequest(Struct):
@@ -140,7 +153,7 @@ class CollectCreate(_CollectCreateFields, kw_only=True):
 
 
 class CollectCreateForm(_CollectCreateFields, kw_only=True):
-    cover: CoverFile | None = None
+    cover: CoverFile | UnsetType = UNSET
 
 
 class _CollectChanges(Struct, kw_only=True):
@@ -160,12 +173,12 @@ class CollectUpdate(_CollectChanges, kw_only=True):
 
 
 class CollectUpdateForm(_CollectChanges, kw_only=True):
-    cover: CoverFile | UnsetType | None = UNSET
+    cover: CoverFile | UnsetType = UNSET
 
 
 class PaymentCreate(Struct, kw_only=True):
     collect: Annotated[int, Meta(ge=1, le=MAX_ID)]
-    amount: Amount
+    amount: DonationAmount
     transaction_id: TransactionId
     visibility: DonationVisibility = DonationVisibility.PUBLIC
     is_anonymous: (
@@ -211,7 +224,7 @@ class InvitationRequest(Struct, kw_only=True):
     """A registered user to invite: by id or by e-mail, one of the two."""
 
     user: UserId | None = None
-    email: Annotated[str, Meta(max_length=EMAIL_MAX, examples=["ivan@example.com"])] | None = None
+    email: Email | None = None
 
 
 class RefundRequest(Struct, kw_only=True):

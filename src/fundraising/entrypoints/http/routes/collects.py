@@ -65,7 +65,9 @@ from fundraising.entrypoints.http.urls import base_url, media_url
 
 SEARCH_MAX = 255
 CollectId = Annotated[int, Parameter(description="A collect id (a positive 64-bit integer).")]
-PageSize = Annotated[int, QueryParameter(description="At most 100.")]
+PageSize = Annotated[
+    int, QueryParameter(description="1 or more; above 100 gives 100.", schema_extra={"minimum": 1})
+]
 NOT_MODIFIED = {304: ResponseSpec(None, description="Not modified (If-None-Match matched).")}
 
 
@@ -76,6 +78,9 @@ def _cached(page: Any, *statuses: int) -> dict[int, ResponseSpec]:
         **NOT_MODIFIED,
         **problems(*statuses),
     }
+
+
+AUTHOR = r"^(me|[1-9][0-9]{0,17})$"  # ids up to 10^18 (bigger ones are accepted, not shown)
 
 
 def _author(value: str | None, user_id: int) -> int | None:
@@ -155,7 +160,10 @@ class CollectController(Controller):
         response_cache: Injected[ResponseCache | None],
         occasion: FromQuery[Occasion | None] = None,
         is_active: FromQuery[bool | None] = None,
-        author: Annotated[str | None, QueryParameter(description='"me" or a user id.')] = None,
+        author: Annotated[
+            str | None,
+            QueryParameter(description='"me" or a user id.', schema_extra={"pattern": AUTHOR}),
+        ] = None,
         mine: Annotated[
             bool,
             QueryParameter(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi import ResponseSpec
-from litestar.params import FromQuery, Parameter, QueryParameter
+from litestar.params import FromQuery, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from fundraising.application.pagination import DEFAULT_PAGE_SIZE
@@ -25,6 +25,7 @@ from fundraising.entrypoints.http.bodies import json_object, optional_json_objec
 from fundraising.entrypoints.http.dependencies import AUTHENTICATED, SECURED, Injected, existing_id
 from fundraising.entrypoints.http.openapi import body, problems
 from fundraising.entrypoints.http.pages import page_of, page_request
+from fundraising.entrypoints.http.routes.collects import PageSize
 from fundraising.entrypoints.http.threads import in_thread
 
 REPLAYED = "Idempotent-Replayed"
@@ -90,7 +91,7 @@ class PaymentController(Controller):
         user_id: Injected[int],
         my_payments: Injected[ListMyPayments],
         page: FromQuery[int] = 1,
-        page_size: Annotated[int, QueryParameter(description="At most 100.")] = DEFAULT_PAGE_SIZE,
+        page_size: PageSize = DEFAULT_PAGE_SIZE,
     ) -> schemas.PaymentPage:
         found = await in_thread(my_payments, user_id, page_request(request, page, page_size))
         return page_of(request, found, schemas.payment)
