@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from fundraising.entrypoints.logs import JsonLines, PlainLines
+from fundraising.entrypoints.logs import JsonLines, PlainLines, access_fields
 from tests.e2e.conftest import PASSWORD, Account, create_collect, donate
 
 TOKEN = "a-metrics-token"
@@ -84,13 +84,18 @@ def test_access_lines_name_the_route_the_user_and_the_request_never_a_secret(
         )
         client.post("/auth/jwt/create/", json={"username": account.username, "password": PASSWORD})
     detail, login = [r for r in caplog.records if r.name == "fundraising.access"]
-    assert (detail.request_id, detail.route, detail.status, detail.user_id) == (  # type: ignore[attr-defined]
+    fields = access_fields(detail)
+    assert fields is not None
+    assert (fields["request_id"], fields["route"], fields["status"], fields["user_id"]) == (
         "req-1",
         "/api/v1/collects/{collect_id}",
         200,
         account.id,
     )
-    assert login.route == "/auth/jwt/create" and login.user_id is None  # type: ignore[attr-defined]
+    assert detail.getMessage().startswith("GET /api/v1/collects/{collect_id} 200 ")
+    login_fields = access_fields(login)
+    assert login_fields is not None
+    assert (login_fields["route"], login_fields["user_id"]) == ("/auth/jwt/create", None)
     for formatter in (JsonLines(), PlainLines()):
         lines = "\n".join(formatter.format(record) for record in (detail, login))
         assert "req-1" in lines and "/api/v1/collects/{collect_id}" in lines

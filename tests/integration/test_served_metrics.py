@@ -72,7 +72,7 @@ def test_both_workers_figures_are_served_behind_the_token_and_logged_as_json(
             hits = sum(read.headers["X-Cache"] == "HIT" for read in reads)
             assert hits, "some reads came from the cache"
             traced = api.http.get(
-                f"/api/v1/collects/{collect_id}/",
+                f"/api/v1/collects/{collect_id}/?search=query-text",
                 headers={**donor.headers, "X-Request-ID": "trace-me-42"},
             )
             assert traced.status_code == 200
@@ -114,11 +114,13 @@ def test_both_workers_figures_are_served_behind_the_token_and_logged_as_json(
 
     lines = [json.loads(line) for line in log.splitlines() if line.strip()]
     assert any(line["logger"].startswith("uvicorn") for line in lines), "uvicorn's too"
+    assert not [line for line in lines if line["logger"] == "uvicorn.access"], "the app's only"
     access = [line for line in lines if line["logger"] == "fundraising.access"]
     traced_line = next(line for line in access if line["request_id"] == "trace-me-42")
     assert traced_line["route"] == "/api/v1/collects/{collect_id}"
     assert traced_line["status"] == 200 and traced_line["method"] == "GET"
     assert isinstance(traced_line["user_id"], int) and traced_line["duration_ms"] >= 0
     assert traced_line["time"].endswith("+00:00") and "T" in traced_line["time"]
-    for secret in (PASSWORD, donor.email, donor.headers["Authorization"].split()[1], TOKEN):
+    token = donor.headers["Authorization"].split()[1]
+    for secret in (PASSWORD, donor.email, token, TOKEN, "query-text"):
         assert secret not in log, "a secret in the log"

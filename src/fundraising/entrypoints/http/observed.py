@@ -11,8 +11,10 @@ from typing import Protocol, cast
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from fundraising.entrypoints.http.errors import request_id
+from fundraising.entrypoints.logs import ACCESS
 
-access_log = logging.getLogger("fundraising.access")
+access_log = logging.getLogger(ACCESS)
+ACCESS_LINE = "%(method)s %(route)s %(status)s %(duration_ms).2f ms"  # formatted from the fields
 UNMATCHED = "unmatched"  # no route: one label for every path that names nothing
 
 
@@ -56,16 +58,13 @@ class Observed:
             result = cache.decode("latin-1") if cache is not None else None
             self._metrics.request(method, route, status, seconds, result)
             if self._log_access and access_log.isEnabledFor(logging.INFO):
-                duration_ms = round(seconds * 1000, 2)
                 fields = {
                     "request_id": request_id(scope),
                     "method": method,
                     "route": route,
                     "status": status,
-                    "duration_ms": duration_ms,
+                    "duration_ms": round(seconds * 1000, 2),
                     "user_id": scope.get("state", {}).get("user_id"),
                     "cache": result,
                 }
-                access_log.info(
-                    "%s %s %s %.2f ms", method, route, status, duration_ms, extra=fields
-                )
+                access_log.info(ACCESS_LINE, fields)
