@@ -14,12 +14,10 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import redis
-from tests.services import MYSQL_URL, REDIS_URL, fresh_mysql_database
+from tests.services import MYSQL_URL
 
 from bench.large_collect import large_collect_rows
 from bench.processes import rss_of_workers, start, stop
@@ -27,16 +25,13 @@ from bench.raw_db import donation_ceiling
 from bench.receiver import slow_receiver
 from bench.report import Row, table
 from bench.service import (
-    BROKER_DB,
-    CACHE_DB,
     FUNDRAISING,
     PASSWORD,
-    SEED,
     call,
-    environment,
     free_port,
     fundraising,
     mariadb,
+    seeded,
     serving,
 )
 from bench.wrk import run_wrk
@@ -215,31 +210,20 @@ def exact_totals(base: str, token: str, collect_ids: list[int]) -> str:
 
 
 def run(duration: int, connections: int, million: bool) -> list[Row]:
-    workdir = Path(tempfile.mkdtemp(prefix="fundraising-bench-"))
-    for db in (CACHE_DB, BROKER_DB):
-        redis.Redis.from_url(f"{REDIS_URL.rsplit('/', 1)[0]}/{db}").flushdb()
-    try:
-        with fresh_mysql_database() as database_url:
-            env = environment(database_url, workdir)
-            fundraising(env, "db", "upgrade").check_returncode()
-            seeded = fundraising(env, *SEED, "--seed", "1")
-            seeded.check_returncode()
-            print(seeded.stdout, file=sys.stderr)
-            rows = [read_ceiling(env, duration, connections)]
-            rows += service_rows(env, seeded_users(database_url), duration, connections)
-            rows.append(donation_ceiling(database_url, duration, connections))
-            drift = fundraising(env, "reconcile")
-            rows.append(
-                Row(
-                    "reconcile after the load",
-                    note=f"{drift.stdout.strip().splitlines()[-1]} (exit {drift.returncode})",
-                )
+    with seeded() as (database_url, env, workdir):
+        rows = [read_ceiling(env, duration, connections)]
+        rows += service_rows(env, seeded_users(database_url), duration, connections)
+        rows.append(donation_ceiling(database_url, duration, connections))
+        drift = fundraising(env, "reconcile")
+        rows.append(
+            Row(
+                "reconcile after the load",
+                note=f"{drift.stdout.strip().splitlines()[-1]} (exit {drift.returncode})",
             )
+        )
         if million:
             rows += large_collect_rows(workdir)
         return rows
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main() -> None:

@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.services import REDIS_URL
+import redis
+from tests.services import REDIS_URL, fresh_mysql_database
 
 from bench.processes import start, stop
 
@@ -93,3 +96,23 @@ def mariadb(database_url: str, query: str) -> list[list[str]]:
         check=True,
     )
     return [line.split("\t") for line in found.stdout.splitlines()]
+
+
+@contextmanager
+def seeded() -> Iterator[tuple[str, dict[str, str], Path]]:
+    """A fresh MariaDB database, migrated and seeded, and the bench's Redis databases emptied:
+    the database's URL, the environment of the commands and a working directory, all removed
+    when the block ends."""
+    workdir = Path(tempfile.mkdtemp(prefix="fundraising-bench-"))
+    for db in (CACHE_DB, BROKER_DB):
+        redis.Redis.from_url(f"{REDIS_URL.rsplit('/', 1)[0]}/{db}").flushdb()
+    try:
+        with fresh_mysql_database() as database_url:
+            env = environment(database_url, workdir)
+            fundraising(env, "db", "upgrade").check_returncode()
+            done = fundraising(env, *SEED, "--seed", "1")
+            done.check_returncode()
+            print(done.stdout, file=sys.stderr)
+            yield database_url, env, workdir
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -11,10 +11,9 @@ from typing import Protocol, cast
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from fundraising.entrypoints.http.errors import request_id
-from fundraising.entrypoints.logs import ACCESS
+from fundraising.entrypoints.logs import ACCESS, log_access
 
 access_log = logging.getLogger(ACCESS)
-ACCESS_LINE = "%(method)s %(route)s %(status)s %(duration_ms).2f ms"  # formatted from the fields
 UNMATCHED = "unmatched"  # no route: one label for every path that names nothing
 
 
@@ -67,4 +66,4 @@ class Observed:
                     "user_id": scope.get("state", {}).get("user_id"),
                     "cache": result,
                 }
-                access_log.info(ACCESS_LINE, fields)
+                log_access(fields)
