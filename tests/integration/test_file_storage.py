@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -17,6 +19,7 @@ from fundraising.adapters.files.s3 import S3FileStorage, s3_client
 from fundraising.application.ports.files import FileStorage
 from fundraising.container import Container
 from fundraising.settings import Settings
+from tests.e2e.conftest import e2e_settings
 from tests.integration.fixtures_services import (
     S3Server,
     s3_server_fixture,  # noqa: F401  (fixture)
@@ -114,20 +117,21 @@ def test_a_bucket_needs_the_url_browsers_read_its_files_from() -> None:
     assert settings.media_url == "https://cdn.example.com/covers/"
 
 
+@contextmanager
+def container_with(tmp_path: Path, **storage: Any) -> Iterator[Container]:
+    container = Container(
+        settings=e2e_settings(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path, **storage)
+    )
+    try:
+        yield container
+    finally:
+        container.shutdown_resources()
+
+
 @pytest.fixture(name="bucket_container")
 def bucket_container_fixture(tmp_path: Path, s3_server: S3Server) -> Iterator[Container]:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        env="test",
-        database_url=f"sqlite:///{tmp_path / 'fundraising.sqlite3'}",
-        media_dir=tmp_path / "media",
-        mail_dir=tmp_path / "mail",
-        cache_changes_file=tmp_path / "cache-changes",
-        **s3_server.settings(f"s3://{s3_server.bucket()}"),
-    )
-    container = Container(settings=settings)
-    yield container
-    container.shutdown_resources()
+    with container_with(tmp_path, **s3_server.settings(f"s3://{s3_server.bucket()}")) as found:
+        yield found
 
 
 def test_readiness_reports_the_bucket(bucket_container: Container, s3_server: S3Server) -> None:
@@ -138,17 +142,8 @@ def test_readiness_reports_the_bucket(bucket_container: Container, s3_server: S3
 
 
 def test_local_files_are_no_readiness_check(tmp_path: Path) -> None:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        env="test",
-        database_url=f"sqlite:///{tmp_path / 'fundraising.sqlite3'}",
-        media_dir=tmp_path / "media",
-    )
-    container = Container(settings=settings)
-    try:
+    with container_with(tmp_path) as container:
         assert "storage" not in container.readiness().check()
-    finally:
-        container.shutdown_resources()
 
 
 def test_links_to_files_in_a_bucket_start_with_the_media_url(bucket_container: Container) -> None:

@@ -35,6 +35,7 @@ from fundraising.container import Container
 from fundraising.domain.collect import CoverStatus
 from fundraising.domain.money import Money
 from fundraising.settings import Settings
+from tests.e2e.conftest import e2e_settings
 from tests.image_memory import MIB, cover_memory, forty_megapixels
 from tests.integration.fixtures_services import (
     S3Server,
@@ -334,15 +335,7 @@ def test_a_40_megapixel_png_is_checked_and_processed_within_300_mib(
 def settings_in(tmp_path: Path, **storage: Any) -> Settings:
     database = f"sqlite:///{tmp_path / 'fundraising.sqlite3'}"
     migrate.upgrade(database)
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        env="test",
-        database_url=database,
-        media_dir=tmp_path / "media",
-        mail_dir=tmp_path / "mail",
-        cache_changes_file=tmp_path / "cache-changes",
-        **storage,
-    )
+    return e2e_settings(database, tmp_path, **storage)
 
 
 @pytest.fixture(name="container")
