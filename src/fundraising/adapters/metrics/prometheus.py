@@ -24,6 +24,7 @@ from prometheus_client import (
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from fundraising.adapters.sql.types import to_kopecks
 from fundraising.application.ports.security import RateLimiter
 from fundraising.application.ports.unit_of_work import OutboxSummary
 from fundraising.domain.money import Money
@@ -32,10 +33,6 @@ log = logging.getLogger(__name__)
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
 # A cache hit takes well under a millisecond, an Argon2 login a few tenths of a second.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
-
-
-def _kopecks(amount: Money) -> int:
-    return int(amount.amount * 100)
 
 
 class OutboxCollector(Collector):
@@ -117,11 +114,11 @@ class PrometheusMetrics:
 
     def donated(self, amount: Money) -> None:
         self._donations.inc()
-        self._donated.inc(_kopecks(amount))
+        self._donated.inc(to_kopecks(amount))
 
     def refunded(self, count: int, amount: Money) -> None:
         self._refunds.inc(count)
-        self._refunded.inc(_kopecks(amount))
+        self._refunded.inc(to_kopecks(amount))
 
     def throttled(self, limit: str) -> None:
         self._throttled.labels(limit).inc()
