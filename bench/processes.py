@@ -58,16 +58,30 @@ def rss_mib(pid: int, *, peak: bool = False) -> float:
     return 0.0
 
 
-def rss_of_workers(port: int, *, peak: bool = False) -> list[float]:
-    """RSS in MiB of the worker processes of the server started with `--port PORT`."""
-    found = [
-        rss_mib(int(entry.name), peak=peak)
+def workers(port: int) -> list[int]:
+    """The worker processes of the server started with `--port PORT`."""
+    return [
+        int(entry.name)
         for entry in Path("/proc").iterdir()
         if entry.name.isdigit()
         and _parent_serves(int(entry.name), port)
         and b"resource_tracker" not in Path(f"/proc/{entry.name}/cmdline").read_bytes()
     ]
-    return sorted(found)
+
+
+def rss_of_workers(port: int, *, peak: bool = False) -> list[float]:
+    """RSS in MiB of the worker processes of the server started with `--port PORT`."""
+    return sorted(rss_mib(pid, peak=peak) for pid in workers(port))
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """The CPU time (user and system) the processes have used so far: unlike a rate, not
+    moved by what else the machine runs meanwhile."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime: the 14th and 15th fields
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _parent_serves(pid: int, port: int) -> bool:

@@ -43,8 +43,10 @@ class JsonLines(logging.Formatter):
         return f"{self._second_text}.{int((created - second) * 1000):03d}+00:00"
 
     def access_line(self, created: float, fields: Mapping[str, Any]) -> str:
-        entry = {"time": self._time(created), "level": "INFO", "logger": ACCESS}
-        return self._encode({**entry, "message": ACCESS_LINE % fields, **fields}).decode()
+        # The message without the duration, which `duration_ms` holds: half the line's cost.
+        message = f"{fields['method']} {fields['route']} {fields['status']}"
+        line = {"time": self._time(created), "level": "INFO", "logger": ACCESS, "message": message}
+        return self._encode({**line, **fields}).decode()
 
     def format(self, record: logging.LogRecord) -> str:
         if (fields := access_fields(record)) is not None:
