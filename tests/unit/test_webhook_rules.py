@@ -49,6 +49,7 @@ ALL_EVENTS = ("collect.closed", "collect.goal_reached", "payment.created", "paym
         "https://[2001:db8::1]/hook",
         "https://hooks.example.com:65535/",
         "HTTPS://Hooks.Example.com/In",
+        "https://xn--wda.example/%D0%B6?q=%20&a=(1);b=$'*',~",
     ],
 )
 def test_an_absolute_http_or_https_url_is_kept_as_written(url: str):
@@ -108,9 +109,14 @@ def test_a_url_carrying_credentials_is_refused(url: str):
         "https://hooks.example.com/in#",  # an empty fragment
         "https://hooks.example.com/in\x00",
         "https://hooks.example.com/in\x7f",
+        "https://\u00cf/in",  # an IRI: its host goes in punycode (https://xn--wda/in)
+        "https://hooks.example.com/\u0436",
+        "https://hooks.example.com/{in}",
+        "https://hooks.example.com/in%zz",
+        "https://hooks.example.com/in%4",
     ],
 )
-def test_a_url_with_a_fragment_any_space_or_control_character_is_refused(url: str):
+def test_a_url_not_ascii_rfc3986_or_with_a_fragment_is_refused(url: str):
     with pytest.raises(InvalidValue, match="without spaces, control characters or a fragment"):
         parse_url(url, https_only=False)
 
