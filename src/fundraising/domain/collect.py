@@ -107,11 +107,12 @@ class Cover:
 
 
 def parse_title(value: str) -> str:
+    """The title without surrounding spaces; its length is the one sent."""
+    if len(value) > TITLE_MAX:
+        raise InvalidValue(f"Must be at most {TITLE_MAX} characters long.")
     title = value.strip()
     if not title:
         raise InvalidValue("May not be blank.")
-    if len(title) > TITLE_MAX:
-        raise InvalidValue(f"Must be at most {TITLE_MAX} characters long.")
     return title
 
 

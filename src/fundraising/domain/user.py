@@ -46,10 +46,10 @@ def username_key(username: str) -> str:
 
 
 def parse_name(value: str) -> str:
-    name = value.strip()
-    if len(name) > NAME_MAX:
+    """The name without surrounding spaces; its length is the one sent."""
+    if len(value) > NAME_MAX:
         raise InvalidValue(f"Must be at most {NAME_MAX} characters long.")
-    return name
+    return value.strip()
 
 
 def display_name(first_name: str, last_name: str, username: str) -> str:
