@@ -11,6 +11,7 @@ from attrs import define, frozen
 from fundraising.domain.errors import Conflict, InvalidValue, PermissionDenied
 
 HIDDEN_MAX = 50
+SHARE_KEY_MAX = 64  # what a key given to join may be; the service makes shorter ones
 
 
 class Visibility(enum.StrEnum):
@@ -117,3 +118,9 @@ class Member:
         """An organiser becomes a participant again."""
         if self.role is Role.ORGANISER:
             self.role = Role.PARTICIPANT
+
+
+def check_share_key(key: str | None) -> str | None:
+    if key is not None and len(key) > SHARE_KEY_MAX:
+        raise InvalidValue(f"Must be at most {SHARE_KEY_MAX} characters long.")
+    return key

@@ -21,7 +21,7 @@ from fundraising.application.use_cases.collects import new_share_key, run_by
 from fundraising.application.views import Page, ParticipantView
 from fundraising.domain.errors import FieldErrors
 from fundraising.domain.ids import parse_id
-from fundraising.domain.membership import Member, Role
+from fundraising.domain.membership import Member, Role, check_share_key
 
 
 @frozen
@@ -35,7 +35,8 @@ class Join:
 @frozen
 class JoinCollect:
     """A member stays one (200 on any collect); anyone else joins a collect that admits them
-    and is open, else it does not exist for them (404) or takes nobody now (409)."""
+    and is open, else it does not exist for them (404) or takes nobody now (409). A body that
+    could not be read is a 400 wherever the collect is visible, a member's too."""
 
     uow_factory: UnitOfWorkFactory
     queries: CollectQueries
@@ -47,11 +48,14 @@ class JoinCollect:
             collect = uow.collects.get(join.collect_id, for_update=True)  # before `hidden_from`
             if collect is None:
                 raise NotFound.of("collect")
-            if uow.members.get(join.collect_id, join.user_id) is not None:
-                return
-            if not collect.admits_joining(join.user_id, join.key):
+            member = uow.members.get(join.collect_id, join.user_id)
+            if member is None and not collect.admits_joining(join.user_id, join.key):
                 raise NotFound.of("collect")
-            FieldErrors(join.conversion_errors).raise_if_any()
+            errors = FieldErrors(join.conversion_errors)  # a member's bad body too
+            errors.check("key", lambda: check_share_key(join.key))
+            errors.raise_if_any()
+            if member is not None:
+                return
             now = self.clock.now()
             collect.ensure_open(now)
             uow.members.add(Member(join.collect_id, join.user_id, Role.PARTICIPANT, now))
