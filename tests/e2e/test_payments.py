@@ -509,3 +509,27 @@ def test_payment_endpoints_require_a_token(client: TestClient[Any]) -> None:
     assert_problem(client.get(PAYMENTS), 401)
     assert_problem(client.post(PAYMENTS, json={}), 401)
     assert_problem(client.get(f"{PAYMENTS}1/"), 401)
+
+
+def test_an_id_written_as_a_whole_number_with_a_fraction_or_exponent_is_that_id(
+    client: TestClient[Any], make_account: MakeAccount
+) -> None:
+    # JSON Schema's `integer` admits 7.0 and 7e0 (the OpenAPI document's `collect` is one).
+    author = make_account()
+    collect_id = create_collect(client, author)
+    for number, written in enumerate((f"{collect_id}.0", f"{collect_id}e0", f"{collect_id}.00")):
+        body = f'{{"collect": {written}, "amount": "10.00", "transaction_id": "whole-{number}"}}'
+        answer = client.post(
+            PAYMENTS,
+            content=body.encode(),
+            headers={**author.headers, "content-type": "application/json"},
+        )
+        assert answer.status_code == 201, (written, answer.text)
+        assert answer.json()["collect"] == collect_id
+    fraction = f'{{"collect": {collect_id}.5, "amount": "10.00", "transaction_id": "whole-x"}}'
+    refused = client.post(
+        PAYMENTS,
+        content=fraction.encode(),
+        headers={**author.headers, "content-type": "application/json"},
+    )
+    assert_problem(refused, 400, "collect")

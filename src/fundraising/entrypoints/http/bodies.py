@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import cache
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -213,10 +214,22 @@ def _convert(raw: Any, annotation: Any, *, strict: bool) -> Any:
     members = get_args(annotation) or (annotation,)
     custom = next((member for member in members if member in CONVERTERS), None)
     if custom is None:
-        return msgspec.convert(raw, annotation, strict=strict)
+        return msgspec.convert(_whole_numbers(raw), annotation, strict=strict)
     if raw is None and type(None) in members:
         return None
     return CONVERTERS[custom](raw)
+
+
+def _whole_numbers(value: Any) -> Any:
+    """JSON numbers such as `23.0` or `1e2` as the integers they are (JSON Schema's `integer`
+    admits them), so that an id field takes them; a fraction stays a Decimal, which no int
+    field takes. Exponents are bounded before any digit is expanded."""
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < _LONGEST_INTEGER:
+        whole = value.to_integral_value()
+        return int(whole) if whole == value else value
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
 
 
 def _nullable(annotation: Any) -> bool:
