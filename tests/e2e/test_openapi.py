@@ -8,6 +8,7 @@ renamed component passes and a dangling `$ref` or a wrong type fails.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -678,3 +679,54 @@ def test_every_success_says_what_it_means(doc: dict[str, Any]) -> None:
         if status.startswith("2") and response["description"] in HTTP_PHRASES
     }
     assert generic == {}
+
+
+# (component, path, body, documented as valid): rules between or inside fields that the
+# document states, each on both sides of the line.
+RULES: list[tuple[str, str, dict[str, Any], bool]] = [
+    ("EmailRequest", "/auth/users/reset_password/", {"email": "ivan@example.com"}, True),
+    ("EmailRequest", "/auth/users/reset_password/", {"email": "ivan@mail.test"}, False),
+    ("EmailRequest", "/auth/users/reset_password/", {"email": "ivan@LocalHost"}, False),
+    ("EmailRequest", "/auth/users/reset_password/", {"email": "ivan@x.onion"}, False),
+    ("UserRegistration", "/auth/users/", {"password": "a long enough passphrase"}, True),
+    ("UserRegistration", "/auth/users/", {"password": "2026112612345678"}, False),
+    ("UserRegistration", "/auth/users/", {"password": "short"}, False),
+    ("PaymentCreate", "/api/v1/payments/", {"is_anonymous": True, "visibility": "anonymous"}, True),
+    ("PaymentCreate", "/api/v1/payments/", {"is_anonymous": False, "visibility": "public"}, True),
+    ("PaymentCreate", "/api/v1/payments/", {"is_anonymous": True, "visibility": "public"}, False),
+    (
+        "PaymentCreate",
+        "/api/v1/payments/",
+        {"is_anonymous": False, "visibility": "anonymous"},
+        False,
+    ),
+    ("PaymentCreate", "/api/v1/payments/", {"metadata": {"n": 2**53 - 1}}, True),
+    ("PaymentCreate", "/api/v1/payments/", {"metadata": {"n": 2**53}}, False),
+    ("CollectCreate", "/api/v1/collects/", {"title": " Подарок "}, True),
+    ("CollectCreate", "/api/v1/collects/", {"title": " \x1e\u3000"}, False),  # all stripped
+]
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_what_the_document_states_of_a_body_the_service_holds_to(
+    doc: dict[str, Any],
+    client: TestClient[Any],
+    make_account: Any,
+    rule: tuple[str, str, dict[str, Any], bool],
+) -> None:
+    component, path, fields, valid = rule
+    account, unique = make_account(), uuid.uuid4().hex[:12]
+    collect = client.post("/api/v1/collects/", json={"title": "Rules"}, headers=account.headers)
+    complete = {
+        "UserRegistration": {"username": f"rules_{unique}", "email": f"{unique}@example.com"},
+        "PaymentCreate": {
+            "collect": collect.json()["id"],
+            "amount": "10.00",
+            "transaction_id": f"rules-{unique}",
+        },
+    }.get(component, {})
+    body = {**complete, **fields}
+    schema = {"$ref": f"#/components/schemas/{component}"}
+    assert validator(doc, schema, formats=True).is_valid(body) is valid, body
+    answer = client.post(path, json=body, headers=account.headers)
+    assert (answer.status_code < 400) is valid, (body, answer.text)

@@ -10,6 +10,7 @@ from typing import Any
 
 from fundraising.domain.errors import InvalidValue
 from fundraising.domain.money import Money
+from fundraising.domain.payment import MAX_SAFE_INTEGER, METADATA_MAX_BYTES, METADATA_MAX_DEPTH
 
 
 class Amount:
@@ -134,7 +135,18 @@ SCHEMAS: dict[type, dict[str, Any]] = {
         "Roubles, from 1.00 to 10,000,000.00",
     ),
     Timestamp: {"type": "string", "format": "date-time", "examples": ["2030-01-31T18:00:00Z"]},
-    JsonObject: {"type": "object", "additionalProperties": True},
+    JsonObject: {
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [
+                {"type": "integer", "minimum": -MAX_SAFE_INTEGER, "maximum": MAX_SAFE_INTEGER},
+                {"type": "number", "not": {"type": "integer"}},
+                {"type": ["string", "boolean", "null", "array", "object"]},
+            ]
+        },
+        "description": f"Integers within ±(2^53 − 1); nested at most {METADATA_MAX_DEPTH} levels, "
+        f"at most {METADATA_MAX_BYTES} bytes as compact JSON.",
+    },
     CoverFile: {
         "type": "string",
         "format": "binary",

@@ -26,9 +26,11 @@ from litestar.openapi.spec import (
     Tag,
 )
 
+from fundraising.domain.payment import DonationVisibility
 from fundraising.entrypoints.http.dependencies import BEARER
 from fundraising.entrypoints.http.errors import PROBLEM_JSON, Problem
 from fundraising.entrypoints.http.fields import schema_of_custom
+from fundraising.entrypoints.http.links import LINKS
 from fundraising.entrypoints.http.schemas import REQUEST_SCHEMAS
 from fundraising.entrypoints.version import VERSION
 
@@ -166,8 +168,9 @@ _GENERIC = {
 
 def complete_document(app: Litestar) -> None:
     """Add what Litestar cannot infer to its generated document, once, before it is served:
-    the request body schemas, what each success means, problem+json for every error (also
-    the 400 Litestar adds for parameters), and the headers the contract promises."""
+    the request body schemas, what each success means and where it leads (links),
+    problem+json for every error (also the 400 Litestar adds for parameters), and the headers
+    the contract promises."""
     document = app.openapi_schema
     assert document.components is not None and document.paths is not None
     schemas = document.components.schemas if document.components.schemas is not None else {}
@@ -182,6 +185,8 @@ def complete_document(app: Litestar) -> None:
                     continue
                 if status[0] == "2" and operation and response.description in _GENERIC:
                     response.description = _SUCCESS[operation.operation_id or ""]
+                if operation and (links := LINKS.get((operation.operation_id or "", status))):
+                    response.links = dict(links)
                 headers = response.headers if response.headers is not None else {}
                 headers["X-Request-ID"] = _REQUEST_ID
                 headers.update(_SUCCESS_HEADERS.get((method, path, status), {}))
@@ -193,12 +198,41 @@ def complete_document(app: Litestar) -> None:
                     response.description = _DESCRIPTIONS.get(int(status), response.description)
 
 
+_ANONYMOUS = {"const": DonationVisibility.ANONYMOUS.value}
+_BETWEEN_FIELDS: dict[str, dict[str, Any]] = {
+    # What a Struct's fields cannot say of each other. One of the two, not null:
+    "InvitationRequest": {
+        "oneOf": [
+            {"required": ["user"], "properties": {"user": {"type": "integer"}}},
+            {"required": ["email"], "properties": {"email": {"type": "string"}}},
+        ]
+    },
+    # Both given, they agree: `is_anonymous: true` is `visibility: anonymous`.
+    "PaymentCreate": {
+        "if": {"required": ["is_anonymous", "visibility"]},
+        "then": {
+            "anyOf": [
+                {"properties": {"is_anonymous": {"const": True}, "visibility": _ANONYMOUS}},
+                {
+                    "properties": {
+                        "is_anonymous": {"const": False},
+                        "visibility": {"not": _ANONYMOUS},
+                    }
+                },
+            ]
+        },
+    },
+}
+
+
 def _request_schemas() -> dict[str, Any]:
     _, components = msgspec.json.schema_components(
         REQUEST_SCHEMAS,
         schema_hook=schema_of_custom,
         ref_template="#/components/schemas/{name}",
     )
+    for name, rule in _BETWEEN_FIELDS.items():
+        components[name].update(rule)
     for name, schema in components.items():
         if name.endswith("Form"):
             for field in schema["properties"].values():

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from litestar.params import KwargDefinition
 from msgspec import UNSET, Meta, Struct, UnsetType
 
@@ -30,7 +31,9 @@ from fundraising.domain.collect import (
     Occasion,
 )
 from fundraising.domain.ids import MAX_ID
-from fundraising.domain.membership import Role, Visibility
+from fundraising.domain.membership import SHARE_KEY_MAX, Role, Visibility
+from fundraising.domain.passwords import MAX_LENGTH as PASSWORD_MAX
+from fundraising.domain.passwords import MIN_LENGTH as PASSWORD_MIN
 from fundraising.domain.payment import (
     COMMENT_MAX,
     TRANSACTION_ID_MAX,
@@ -52,7 +55,15 @@ T = TypeVar("T")
 
 # --- requests (documented from these Structs; converted field by field, see bodies.py) ---
 
-Title = Annotated[str, Meta(min_length=1, max_length=TITLE_MAX, examples=["Подарок Ивану"])]
+# A character `str.strip()` keeps, spelt out: `\S` means other things in other regex engines
+# (JavaScript's and Rust's keep U+001C–U+001F, which Python strips).
+NOT_BLANK = (
+    r"[^\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
+Title = Annotated[
+    str,
+    Meta(min_length=1, max_length=TITLE_MAX, pattern=NOT_BLANK, examples=["Подарок Ивану"]),
+]
 Description = Annotated[str, Meta(max_length=DESCRIPTION_MAX)]
 TransactionId = Annotated[
     str,
@@ -64,13 +75,34 @@ TransactionId = Annotated[
 ]
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{char}{char.upper()}]" for char in word)
+
+
+# email-validator refuses the domains that can never receive mail (RFC 6761's `.test`,
+# `localhost`…), which `format: email` allows: the pattern says so.
+_SPECIAL_USE = "|".join(_any_case(name) for name in SPECIAL_USE_DOMAIN_NAMES)
 Email = Annotated[
     str,
     Meta(
-        max_length=EMAIL_MAX, examples=["ivan@example.com"], extra_json_schema={"format": "email"}
+        max_length=EMAIL_MAX,
+        pattern=rf"^(?!.*[@.]({_SPECIAL_USE})$)",
+        description="Not at a special-use domain (.test, .invalid, localhost…).",
+        examples=["ivan@example.com"],
+        extra_json_schema={"format": "email"},
     ),
 ]
 Password = Annotated[str, Meta(examples=["correct horse battery"])]
+NewPassword = Annotated[
+    str,
+    Meta(
+        min_length=PASSWORD_MIN,
+        max_length=PASSWORD_MAX,
+        pattern=r"\D",
+        description="Not only digits, not a common password, not like the username or e-mail.",
+        examples=["correct horse battery"],
+    ),
+]
 
 
 class UserRegistration(Struct, kw_only=True):
@@ -78,7 +110,7 @@ class UserRegistration(Struct, kw_only=True):
         str, Meta(min_length=1, max_length=USERNAME_MAX, pattern=r"^[\w.@+-]+$", examples=["ivan"])
     ]
     email: Email
-    password: Password
+    password: NewPassword
     first_name: Annotated[str, Meta(max_length=NAME_MAX)] = ""
     last_name: Annotated[str, Meta(max_length=NAME_MAX)] = ""
 
@@ -111,13 +143,13 @@ class EmailRequest(Struct):
 
 class PasswordChangeRequest(Struct):
     current_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 class PasswordResetConfirmRequest(Struct):
     uid: Uid
     token: AccountTokenField
-    new_password: Password
+    new_password: NewPassword
 
 
 class ProfileChangeRequest(Struct, kw_only=True):
@@ -130,7 +162,6 @@ class AccountDeletionRequest(Struct):
     current_password: Password
 
 
-SHARE_KEY_MAX = 64
 UserId = Annotated[int, Meta(ge=1, le=MAX_ID)]
 HiddenFrom = Annotated[
     list[UserId],
@@ -145,7 +176,7 @@ class _CollectCreateFields(Struct, kw_only=True):
     goal_amount: Amount | None = None
     end_date: Timestamp | None = None
     visibility: Visibility = Visibility.PUBLIC
-    suggested_amount: Amount | None = None
+    suggested_amount: DonationAmount | None = None
 
 
 class CollectCreate(_CollectCreateFields, kw_only=True):
@@ -164,7 +195,7 @@ class _CollectChanges(Struct, kw_only=True):
     end_date: Timestamp | UnsetType | None = UNSET
     is_active: bool | UnsetType = UNSET
     visibility: Visibility | UnsetType = UNSET
-    suggested_amount: Amount | UnsetType | None = UNSET
+    suggested_amount: DonationAmount | UnsetType | None = UNSET
 
 
 class CollectUpdate(_CollectChanges, kw_only=True):
@@ -195,11 +226,12 @@ class WebhookCreate(Struct, kw_only=True):
             max_length=URL_MAX,
             pattern=r"^https?://",
             description="Where events are POSTed: https:// in production, never a loopback, "
-            "private, link-local or reserved address.",
+            "private, link-local or reserved address. A URI (ASCII, RFC 3986), no fragment.",
             examples=["https://hooks.example.com/fundraising"],
+            extra_json_schema={"format": "uri"},
         ),
     ]
-    events: Annotated[list[EventType], Meta(min_length=1, max_length=len(EventType))]
+    events: Annotated[list[EventType], Meta(min_length=1, description="A repeat counts once.")]
     collect: (
         Annotated[
             int,
@@ -232,7 +264,7 @@ class RefundRequest(Struct, kw_only=True):
 
 
 class UpdateCreate(Struct, kw_only=True):
-    text: Annotated[str, Meta(min_length=1, max_length=UPDATE_TEXT_MAX)]
+    text: Annotated[str, Meta(min_length=1, max_length=UPDATE_TEXT_MAX, pattern=NOT_BLANK)]
     notify: Annotated[
         bool, Meta(description="E-mail it to every participant who paid (default true).")
     ] = True

@@ -174,7 +174,9 @@ class CollectController(Controller):
         search: Annotated[
             str | None,
             QueryParameter(
-                description="Title or description contains (any case).", max_length=SEARCH_MAX
+                description="Title or description contains (any case); no control characters.",
+                max_length=SEARCH_MAX,
+                schema_extra={"pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"},  # Unicode's Cc
             ),
         ] = None,
         ordering: FromQuery[CollectOrdering] = CollectOrdering.CREATED_AT_DESC,
