@@ -57,9 +57,7 @@ T = TypeVar("T")
 
 # A character `str.strip()` keeps, spelt out: `\S` means other things in other regex engines
 # (JavaScript's and Rust's keep U+001C–U+001F, which Python strips).
-NOT_BLANK = (
-    r"[^\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-)
+NOT_BLANK = r"[^\t-\r\x1c- \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 Title = Annotated[
     str,
     Meta(min_length=1, max_length=TITLE_MAX, pattern=NOT_BLANK, examples=["Подарок Ивану"]),
