@@ -196,6 +196,10 @@ class FakeCollects:
     def get(self, collect_id: int, *, for_update: bool = False) -> Collect | None:
         return copy.deepcopy(self.db.collects.get(collect_id))
 
+    def visibility(self, collect_id: int) -> Visibility | None:
+        found = self.db.collects.get(collect_id)
+        return None if found is None else found.visibility
+
     def save(self, collect: Collect) -> None:
         assert collect.id is not None
         stored = self.db.collects[collect.id]

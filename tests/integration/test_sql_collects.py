@@ -9,6 +9,7 @@ import pytest
 
 from fundraising.application.ports.unit_of_work import CollectClosed
 from fundraising.domain.collect import Cover, CoverStatus, Occasion
+from fundraising.domain.membership import Visibility
 from fundraising.domain.money import Money
 from fundraising.domain.payment import PaymentStatus
 from tests.fakes import FixedClock
@@ -53,7 +54,21 @@ def test_a_collect_round_trips_with_every_field(rows: Rows, uow_factory: UowFact
 def test_an_unknown_collect_is_none(uow_factory: UowFactory):
     with uow_factory() as uow:
         assert uow.collects.get(999_999) is None
+        assert uow.collects.visibility(999_999) is None
         assert uow.collects.has_payments(999_999) is False
+
+
+def test_a_collects_visibility_is_read_alone(rows: Rows, uow_factory: UowFactory):
+    public, secret = rows.collect(rows.user()), rows.collect(rows.user())
+    with uow_factory() as uow:
+        found = uow.collects.get(secret.id, for_update=True)
+        assert found is not None
+        found.visibility = Visibility.PRIVATE
+        uow.collects.save(found)
+        uow.commit()
+    with uow_factory() as uow:
+        seen = (uow.collects.visibility(public.id), uow.collects.visibility(secret.id))
+    assert seen == (Visibility.PUBLIC, Visibility.PRIVATE)
 
 
 def test_save_writes_the_changed_fields_and_the_cover(

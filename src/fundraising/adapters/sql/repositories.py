@@ -53,12 +53,13 @@ from fundraising.application.ports.unit_of_work import (
     RefundedBatch,
 )
 from fundraising.domain.collect import ENDING_SOON_WITHIN, Collect, Milestone
-from fundraising.domain.membership import Member, Role
+from fundraising.domain.membership import Member, Role, Visibility
 from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment, PaymentStatus
 from fundraising.domain.update import CollectUpdate
 from fundraising.domain.user import User, username_key
 
+_VISIBILITY = select(collects.c.visibility).where(collects.c.id == bindparam("collect_id"))
 _COUNT_DONATION = (
     update(collects)
     .where(collects.c.id == bindparam("collect_id"), collects.c.is_active.is_(True))
@@ -222,6 +223,10 @@ class SqlCollects:
             query = query.with_for_update()
         row = self._db.execute(query).mappings().first()
         return rows.collect_of(row) if row else None
+
+    def visibility(self, collect_id: int) -> Visibility | None:
+        found = self._db.scalar(_VISIBILITY, {"collect_id": collect_id})
+        return None if found is None else Visibility(found)
 
     def save(self, collect: Collect) -> None:
         assert collect.id is not None

@@ -13,7 +13,7 @@ from fundraising.application.ports.security import RefreshToken
 from fundraising.application.ports.tasks import OutboxMessage, Task
 from fundraising.application.ports.webhooks import WebhookRepository
 from fundraising.domain.collect import Collect, Milestone
-from fundraising.domain.membership import Member
+from fundraising.domain.membership import Member, Visibility
 from fundraising.domain.money import Money
 from fundraising.domain.payment import Payment
 from fundraising.domain.update import CollectUpdate
@@ -87,6 +87,11 @@ class CollectRepository(Protocol):
     def get(self, collect_id: int, *, for_update: bool = False) -> Collect | None:
         """The collect; `for_update` locks its row until the transaction ends, so that a
         read-modify-write (a change, a cover result) never overwrites a concurrent one."""
+        ...
+
+    def visibility(self, collect_id: int) -> Visibility | None:
+        """Who may see the collect, read alone (None: no such collect): what a donation to a
+        public collect needs to know of it, without the whole row."""
         ...
 
     def save(self, collect: Collect) -> None:

@@ -123,9 +123,11 @@ class Donate:
     @staticmethod
     def _ensure_visible(uow: UnitOfWork, payment: Payment) -> None:
         """A collect the payer may not see is answered as an unknown one (after the 401)."""
-        collect = uow.collects.get(payment.collect_id)
-        if collect is None or collect.visibility is Visibility.PUBLIC:
+        if uow.collects.visibility(payment.collect_id) in (None, Visibility.PUBLIC):
             return  # an unknown collect is refused by the donation itself
+        collect = uow.collects.get(payment.collect_id)
+        if collect is None:
+            return  # deleted meanwhile: refused by the donation too
         assert payment.payer_id is not None
         if not collect.access(uow.members.ids(payment.collect_id)).admits(payment.payer_id):
             active_user(uow, payment.payer_id)
