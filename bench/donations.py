@@ -31,6 +31,7 @@ from fundraising.adapters.sql.tables import collects, payments
 from fundraising.adapters.sql.types import to_kopecks
 from fundraising.adapters.sql.unit_of_work import SqlUnitOfWork
 from fundraising.application.ports.tasks import OutboxMessage
+from fundraising.application.use_cases.collects import new_share_key
 from fundraising.application.use_cases.payments import Donate, Donation
 from fundraising.domain.collect import Collect, Occasion
 from fundraising.domain.money import Money
@@ -110,6 +111,7 @@ def _setup(engine: Engine, clock: SystemClock, collect_count: int) -> tuple[list
                     goal=None,
                     end_date=None,
                     now=now,
+                    share_key=new_share_key(),
                 )
             )
             for n in range(collect_count)
