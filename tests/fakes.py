@@ -777,6 +777,10 @@ class FakeCollectQueries:
         collect = self.db.collects.get(collect_id)
         return None if collect is None else collect.access(self.db.member_ids(collect_id))
 
+    def access_and_detail(self, collect_id: int) -> tuple[Access, CollectDetail] | None:
+        access, detail = self.access(collect_id), self.detail(collect_id)
+        return None if access is None or detail is None else (access, detail)
+
     def participants(
         self, collect_id: int, paid: bool | None, page: PageRequest
     ) -> Page[ParticipantView]:

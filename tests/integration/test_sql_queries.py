@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, event, select
 
 from fundraising.adapters.sql.queries import SqlCollectQueries, SqlPaymentQueries
 from fundraising.adapters.sql.tables import payments, users
@@ -330,7 +330,30 @@ def test_the_detail_of_a_collect_without_payments(rows: Rows, collect_queries: S
 
 def test_unknown_collects_have_no_detail_and_no_feed(collect_queries: SqlCollectQueries):
     assert collect_queries.detail(999_999) is None
+    assert collect_queries.access_and_detail(999_999) is None
     assert collect_queries.feed(999_999, PageRequest.of()) is None
+
+
+def test_access_and_detail_are_read_together_on_one_connection(
+    rows: Rows, collect_queries: SqlCollectQueries, engine: Engine
+):
+    author, member = rows.user(), rows.user("member")
+    collect = rows.collect(author, title="Вместе")
+    rows.donation(collect, member, "15.00")  # a donor takes part
+    checkouts: list[object] = []
+
+    def checked_out(*args: object) -> None:
+        checkouts.append(args)
+
+    event.listen(engine, "checkout", checked_out)
+    try:
+        found = collect_queries.access_and_detail(collect.id)
+    finally:
+        event.remove(engine, "checkout", checked_out)
+    assert len(checkouts) == 1  # one connection, so one transaction, for the pair
+    assert found == (collect_queries.access(collect.id), collect_queries.detail(collect.id))
+    access, detail = found
+    assert access.admits(member.id) and detail.collect.title == "Вместе"
 
 
 def test_the_feed_pages_through_completed_payments_newest_first(

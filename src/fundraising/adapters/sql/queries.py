@@ -190,6 +190,47 @@ _ORDER_COLUMNS = {
 }
 
 
+def _detail(db: Connection, collect_id: int) -> CollectDetail | None:
+    # One statement, so the counters and the feed come from one snapshot on any isolation level.
+    feed = _feed(collect_id).limit(FEED_IN_DETAIL).subquery("feed")
+    query = (
+        select(collects, *_names(_author, "author"), _participants_count)
+        .add_columns(
+            feed.c.id.label("feed_id"),
+            feed.c.amount_kopecks,
+            feed.c.payment_date,
+            feed.c.payment_visibility,
+            feed.c.comment,
+            feed.c.payer_first_name,
+            feed.c.payer_last_name,
+            feed.c.payer_username,
+            feed.c.payer_deleted_at,
+        )
+        .select_from(_with_author.outerjoin(feed, feed.c.collect_id == collects.c.id))
+        .where(collects.c.id == collect_id)
+        .order_by(feed.c.payment_date.desc(), feed.c.id.desc())
+    )
+    found = db.execute(query).mappings().all()
+    if not found:
+        return None
+    entries = tuple(_feed_entry(row) for row in found if row["feed_id"] is not None)
+    return CollectDetail(_collect_view(found[0]), entries)
+
+
+def _access(db: Connection, collect_id: int) -> Access | None:
+    c, m = collects.c, collect_members.c
+    query = (
+        select(c.visibility, c.hidden_from, m.user_id)
+        .select_from(collects.outerjoin(collect_members, m.collect_id == c.id))
+        .where(c.id == collect_id)
+    )
+    found = db.execute(query).all()
+    if not found:
+        return None
+    visibility, hidden = Visibility(found[0][0]), frozenset(found[0][1])
+    return Access(visibility, frozenset(row[2] for row in found if row[2]), hidden)
+
+
 class SqlCollectQueries:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -218,31 +259,18 @@ class SqlCollectQueries:
         return Page(items, total, page.number, page.size)
 
     def detail(self, collect_id: int) -> CollectDetail | None:
-        # One statement, so the counters and the feed come from one snapshot on any isolation level.
-        feed = _feed(collect_id).limit(FEED_IN_DETAIL).subquery("feed")
-        query = (
-            select(collects, *_names(_author, "author"), _participants_count)
-            .add_columns(
-                feed.c.id.label("feed_id"),
-                feed.c.amount_kopecks,
-                feed.c.payment_date,
-                feed.c.payment_visibility,
-                feed.c.comment,
-                feed.c.payer_first_name,
-                feed.c.payer_last_name,
-                feed.c.payer_username,
-                feed.c.payer_deleted_at,
-            )
-            .select_from(_with_author.outerjoin(feed, feed.c.collect_id == collects.c.id))
-            .where(collects.c.id == collect_id)
-            .order_by(feed.c.payment_date.desc(), feed.c.id.desc())
-        )
         with reading(self._engine) as db:
-            found = db.execute(query).mappings().all()
-        if not found:
-            return None
-        entries = tuple(_feed_entry(row) for row in found if row["feed_id"] is not None)
-        return CollectDetail(_collect_view(found[0]), entries)
+            return _detail(db, collect_id)
+
+    def access(self, collect_id: int) -> Access | None:
+        with reading(self._engine) as db:
+            return _access(db, collect_id)
+
+    def access_and_detail(self, collect_id: int) -> tuple[Access, CollectDetail] | None:
+        with reading(self._engine) as db:
+            access = _access(db, collect_id)
+            detail = None if access is None else _detail(db, collect_id)
+        return None if access is None or detail is None else (access, detail)
 
     def feed(self, collect_id: int, page: PageRequest) -> Page[FeedEntry] | None:
         with reading(self._engine) as db:
@@ -256,20 +284,6 @@ class SqlCollectQueries:
                 query = _feed(collect_id).limit(page.size).offset(page.offset)
                 entries = [_feed_entry(row) for row in db.execute(query).mappings()]
         return Page(entries, total, page.number, page.size)
-
-    def access(self, collect_id: int) -> Access | None:
-        c, m = collects.c, collect_members.c
-        query = (
-            select(c.visibility, c.hidden_from, m.user_id)
-            .select_from(collects.outerjoin(collect_members, m.collect_id == c.id))
-            .where(c.id == collect_id)
-        )
-        with reading(self._engine) as db:
-            found = db.execute(query).all()
-        if not found:
-            return None
-        visibility, hidden = Visibility(found[0][0]), frozenset(found[0][1])
-        return Access(visibility, frozenset(row[2] for row in found if row[2]), hidden)
 
     def participant(self, collect_id: int, user_id: int) -> ParticipantView | None:
         query = _participants_of(collect_id).where(collect_members.c.user_id == user_id)

@@ -73,6 +73,10 @@ class CollectQueries(Protocol):
         """Who may see the collect; None when it does not exist."""
         ...
 
+    def access_and_detail(self, collect_id: int) -> tuple[Access, CollectDetail] | None:
+        """`access` and `detail` read together (one connection, one transaction)."""
+        ...
+
     def participant(self, collect_id: int, user_id: int) -> ParticipantView | None: ...
 
     def participants(

@@ -275,11 +275,12 @@ class GetCollect:
     queries: CollectQueries
 
     def __call__(self, collect_id: int, viewer_id: int) -> Visible[CollectDetail]:
-        audience = _audience(self.queries, collect_id, viewer_id)
-        detail = self.queries.detail(collect_id)
-        if detail is None:
+        """The detail for a viewer among those who may see it (else 404), read in one go."""
+        found = self.queries.access_and_detail(collect_id)
+        if found is None or not found[0].admits(viewer_id):
             raise NotFound.of("collect")
-        return Visible(detail, audience)
+        access, detail = found
+        return Visible(detail, access.audience)
 
 
 @frozen
