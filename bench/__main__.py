@@ -14,7 +14,6 @@ import os
 import platform
 import shutil
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from bench.service import (
     call,
     free_port,
     fundraising,
+    mailed,
     mariadb,
     seeded,
     serving,
@@ -203,28 +203,6 @@ def slow_webhook_donations(
         )
         row.note = f"{exact_totals(base, token, targets)}; {received[0]} deliveries received so far"
     return row
-
-
-def mailed(database_url: str, after_id: int, patience: float = 300.0) -> str:
-    """The whole donation job: how fast `fundraising worker` (4 threads) delivered the e-mails
-    the donations asked for, once the last of them is sent (or `patience` runs out)."""
-    waiting = f"SELECT COUNT(*) FROM outbox WHERE id > {after_id} AND finished_at IS NULL"
-    deadline = time.monotonic() + patience
-    while int(mariadb(database_url, waiting)[0][0]) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    count, seconds = mariadb(
-        database_url,
-        "SELECT COUNT(*), TIMESTAMPDIFF(MICROSECOND, MIN(created_at), MAX(finished_at)) / 1e6 "
-        f"FROM outbox WHERE id > {after_id} AND finished_at IS NOT NULL",
-    )[0]
-    if not int(count):
-        return "the worker sent no e-mail"
-    left = int(mariadb(database_url, waiting)[0][0])
-    rate = int(count) / float(seconds) if float(seconds) > 0 else 0.0
-    return (
-        f"the worker sent {int(count)} e-mails in {float(seconds):.0f} s from the first "
-        f"donation ({rate:,.0f}/s)" + (f", {left} still waiting" if left else "")
-    )
 
 
 def exact_totals(base: str, token: str, collect_ids: list[int]) -> str:

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,16 +63,25 @@ def environment(database_url: str, workdir: Path) -> dict[str, str]:
 
 @contextmanager
 def serving(
-    env: dict[str, str], *, cache: bool = True, access_log: bool = True
+    env: dict[str, str], *, cache: bool = True, access_log: bool = True, workers: int = 2
 ) -> Iterator[tuple[str, int]]:
-    """`fundraising serve --workers 2`, its JSON log lines written to a file of the run."""
+    """`fundraising serve --workers N` (2), its JSON log lines written to a file of the run."""
     port = free_port()
     served = {
         **env,
         "FUNDRAISING_CACHE_ENABLED": str(cache).lower(),
         "FUNDRAISING_ACCESS_LOG": str(access_log).lower(),
     }
-    command = [*FUNDRAISING, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    command = [
+        *FUNDRAISING,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     log = Path(env["FUNDRAISING_MAIL_DIR"]).parent / f"serve-{port}.log"
     process = start(command, served, ready=f"http://127.0.0.1:{port}/health/ready", log=log)
     try:
@@ -116,3 +126,25 @@ def seeded() -> Iterator[tuple[str, dict[str, str], Path]]:
             yield database_url, env, workdir
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def mailed(database_url: str, after_id: int, patience: float = 300.0) -> str:
+    """The whole donation job: how fast `fundraising worker` (4 threads) delivered the e-mails
+    the donations asked for, once the last of them is sent (or `patience` runs out)."""
+    waiting = f"SELECT COUNT(*) FROM outbox WHERE id > {after_id} AND finished_at IS NULL"
+    deadline = time.monotonic() + patience
+    while int(mariadb(database_url, waiting)[0][0]) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    count, seconds = mariadb(
+        database_url,
+        "SELECT COUNT(*), TIMESTAMPDIFF(MICROSECOND, MIN(created_at), MAX(finished_at)) / 1e6 "
+        f"FROM outbox WHERE id > {after_id} AND finished_at IS NOT NULL",
+    )[0]
+    if not int(count):
+        return "the worker sent no e-mail"
+    left = int(mariadb(database_url, waiting)[0][0])
+    rate = int(count) / float(seconds) if float(seconds) > 0 else 0.0
+    return (
+        f"the worker sent {int(count)} e-mails in {float(seconds):.0f} s from the first "
+        f"donation ({rate:,.0f}/s)" + (f", {left} still waiting" if left else "")
+    )
