@@ -1,6 +1,6 @@
 """Schemathesis against /docs/openapi.json, through the ASGI app in-process, over SQLite.
 
-Every operation gets FUNDRAISING_SCHEMATHESIS_EXAMPLES generated cases (default 30) in each
+Every operation gets FUNDRAISING_SCHEMATHESIS_EXAMPLES generated cases (default 15) in each
 of positive and negative mode, authenticated as a real user (plus some unauthenticated ones),
 with path ids that sometimes name seeded objects. A response must not be a 5xx, and its
 status code, content type and body must be the ones the document describes. Every check and
@@ -39,7 +39,7 @@ from fundraising.entrypoints.http.app import create_app
 from fundraising.settings import Settings
 from tests.e2e.conftest import PASSWORD
 
-EXAMPLES = int(os.environ.get("FUNDRAISING_SCHEMATHESIS_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("FUNDRAISING_SCHEMATHESIS_EXAMPLES", "15"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
